@@ -1,0 +1,208 @@
+"""Validate the guide's YAML files and build the database from them in one transaction.
+
+Validation happens completely before the database is touched, and the write is a single
+transaction, so a bad file never leaves a half-loaded (or emptied) database behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from knowledge import models, schema
+from knowledge.db import engine_for
+
+DATA_DIR = Path(__file__).resolve().parent
+PROGRAM_FILE = re.compile(r"^(\d{2})_([a-z0-9-]+)\.yml$")
+SECTIONS = range(1, 23)
+
+
+class KnowledgeDataError(ValueError):
+    """A data file is wrong; the message names the file, the program and the field."""
+
+    def __init__(self, path: Path, problem: str, program: Optional[str] = None, field: Optional[str] = None):
+        self.path, self.problem, self.program, self.field = path, problem, program, field
+        parts = [str(path)]
+        if program:
+            parts.append(f"program {program}")
+        if field:
+            parts.append(f"field '{field}'")
+        super().__init__(": ".join(parts) + f": {problem}")
+
+
+@dataclass
+class GuideData:
+    programs: List[schema.Program]
+    municipalities: schema.MunicipalityMap
+    synonyms: schema.Synonyms
+    calendar: schema.Calendar
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise KnowledgeDataError(path, f"invalid YAML: {error}") from None
+    except OSError as error:
+        raise KnowledgeDataError(path, f"cannot read: {error.strerror}") from None
+
+
+def _field_path(location: Sequence[Any]) -> str:
+    """('desks', 0, 'phone') -> 'desks[0].phone', the way a person reads the YAML."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in {"employee_limit", "value_added_growth", "payroll_growth", "plan_period",
+                      "cost_share", "visit_limit"}:
+            continue  # the discriminator's own name in pydantic's path, not a YAML key
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _validate(model: type[BaseModel], raw: Any, path: Path, program: Optional[str] = None) -> Any:
+    if not isinstance(raw, dict):
+        raise KnowledgeDataError(path, "the file must hold a mapping (key: value) at the top", program)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise KnowledgeDataError(path, first["msg"], program, _field_path(first["loc"])) from None
+
+
+def _program_label(raw: Any, path: Path) -> str:
+    match = PROGRAM_FILE.match(path.name)
+    section = raw.get("section") if isinstance(raw, dict) else None
+    slug = raw.get("slug") if isinstance(raw, dict) else None
+    return f"§{section if section is not None else (int(match.group(1)) if match else '?')}" + (
+        f" ({slug})" if slug else ""
+    )
+
+
+def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
+    """Read and check every file; raise KnowledgeDataError on the first problem found."""
+    programs_dir = data_dir / "programs"
+    programs: List[schema.Program] = []
+    for path in sorted(programs_dir.glob("*.yml")):
+        raw = _read_yaml(path)
+        label = _program_label(raw, path)
+        program = _validate(schema.Program, raw, path, label)
+        match = PROGRAM_FILE.match(path.name)
+        if not match or int(match.group(1)) != program.section or match.group(2) != program.slug:
+            raise KnowledgeDataError(path, f"file name must be {program.section:02d}_{program.slug}.yml", label)
+        programs.append(program)
+
+    municipalities = _validate(schema.MunicipalityMap, _read_yaml(data_dir / "municipalities.yml"),
+                               data_dir / "municipalities.yml")
+    synonyms = _validate(schema.Synonyms, _read_yaml(data_dir / "synonyms.yml"), data_dir / "synonyms.yml")
+    calendar = _validate(schema.Calendar, _read_yaml(data_dir / "calendar.yml"), data_dir / "calendar.yml")
+
+    _check_sections(programs, programs_dir)
+    _check_cities(programs, municipalities, programs_dir)
+    return GuideData(programs, municipalities, synonyms, calendar)
+
+
+def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
+    found = sorted(program.section for program in programs)
+    if found != list(SECTIONS):
+        missing = sorted(set(SECTIONS) - set(found))
+        raise KnowledgeDataError(programs_dir, f"expected one file for each section 1-22; missing {missing}, "
+                                               f"found {found}")
+
+
+def _check_cities(programs: List[schema.Program], areas: schema.MunicipalityMap, programs_dir: Path) -> None:
+    known = {municipality.name for area in areas.areas for municipality in area.municipalities}
+    for program in programs:
+        label = f"§{program.section} ({program.slug})"
+        path = programs_dir / f"{program.section:02d}_{program.slug}.yml"
+        for kind, items in (("desks", program.desks), ("places", program.places)):
+            for index, item in enumerate(items):
+                if item.city is not None and item.city not in known:
+                    raise KnowledgeDataError(path, f"'{item.city}' is not a municipality of Aomori Prefecture",
+                                             label, f"{kind}[{index}].city")
+
+
+def _rows(data: GuideData) -> List[models.Base]:
+    area_of = {m.name: area.name for area in data.municipalities.areas for m in area.municipalities}
+    rows: List[models.Base] = []
+    for rank, area in enumerate(data.municipalities.areas):
+        rows.append(models.Area(name=area.name, reading=area.reading, rank=rank))
+        rows.extend(models.Municipality(name=m.name, area=area.name, aliases=m.aliases)
+                    for m in area.municipalities)
+    for group in data.synonyms.groups:
+        rows.extend(models.Synonym(term=term, canonical=group[0]) for term in dict.fromkeys(group))
+    rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
+    for program in data.programs:
+        rows.append(_program_row(program, area_of))
+    return rows
+
+
+def _dump(value: Optional[BaseModel]) -> Optional[Dict[str, Any]]:
+    return value.model_dump() if value is not None else None
+
+
+def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Program:
+    return models.Program(
+        section=program.section, slug=program.slug, title=program.title, situation=program.situation,
+        name=program.name, summary=program.summary, keywords=program.keywords,
+        eligibility_target=program.eligibility.target, eligibility_conditions=program.eligibility.conditions,
+        cost_text=program.cost.text, cost_free=program.cost.free, limits_text=program.limits.text,
+        how_to_apply=program.how_to_apply, period=program.period, notes=program.notes,
+        confidential=program.confidential,
+        offers=[models.Offer(rank=i, name=o.name, description=o.description) for i, o in enumerate(program.offers)],
+        desks=[
+            models.Desk(
+                rank=i, role=d.role, name=d.name, organization=d.organization, department=d.department,
+                group_name=d.group, phone=d.phone, phone_note=d.phone_note, fax=d.fax, email=d.email,
+                address=d.address, location=d.location, city=d.city, area=area_of.get(d.city),
+                hours=_dump(d.hours), reservation=d.reservation,
+            )
+            for i, d in enumerate(program.desks)
+        ],
+        places=[
+            models.Place(
+                rank=i, kind=p.kind, name=p.name, city=p.city, area=area_of.get(p.city), address=p.address,
+                hours=_dump(p.hours), reservation=p.reservation,
+                contacts=[models.Contact(rank=j, name=c.name, phone=c.phone, extension=c.extension, fax=c.fax)
+                          for j, c in enumerate(p.contacts)],
+            )
+            for i, p in enumerate(program.places)
+        ],
+        rules=[models.Rule(rank=i, kind=r.kind, params=r.model_dump()) for i, r in enumerate(program.rules)],
+    )
+
+
+# Children first, so deleting never trips a foreign key.
+_TABLES_IN_DELETE_ORDER = (models.Contact, models.Place, models.Desk, models.Offer, models.Rule, models.Program,
+                           models.Municipality, models.Area, models.Synonym, models.Setting)
+
+
+def data_version(data_dir: Path = DATA_DIR) -> str:
+    """A hash of every data file: caches built from the database (search index) key on it."""
+    digest = hashlib.sha256()
+    for path in sorted(data_dir.rglob("*.yml")):
+        digest.update(path.relative_to(data_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load(url: str, data_dir: Path = DATA_DIR) -> GuideData:
+    """Validate the data, then replace the database's contents with it in one transaction."""
+    data = read_guide(data_dir)
+    engine = engine_for(url)
+    models.Base.metadata.create_all(engine)
+    with Session(engine, future=True) as db, db.begin():
+        for table in _TABLES_IN_DELETE_ORDER:
+            db.execute(delete(table))
+        db.add_all(_rows(data))
+        db.add(models.Setting(key="data_version", value=data_version(data_dir)))
+    return data

@@ -1,0 +1,159 @@
+"""Tables of the knowledge store: the guide's programs and everything hanging off them.
+
+Lists that are only ever read whole (keywords, notes, conditions, hours, rule parameters) are JSON
+columns; anything queried by value (city, area, section, slug) is a real column with an index.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    section = Column(Integer, primary_key=True, autoincrement=False)
+    slug = Column(String(80), unique=True, nullable=False)
+    title = Column(Text, nullable=False)
+    situation = Column(Text, nullable=False)
+    name = Column(Text, nullable=False)
+    summary = Column(Text, nullable=False)
+    keywords = Column(JSON, nullable=False)
+    eligibility_target = Column(Text)
+    eligibility_conditions = Column(JSON, nullable=False)
+    cost_text = Column(Text)
+    cost_free = Column(Boolean)
+    limits_text = Column(Text)
+    how_to_apply = Column(Text)
+    period = Column(Text)
+    notes = Column(JSON, nullable=False)
+    confidential = Column(Boolean, nullable=False)
+
+    offers = relationship("Offer", order_by="Offer.rank", lazy="selectin", cascade="all, delete-orphan")
+    desks = relationship(
+        "Desk", order_by="Desk.rank", lazy="selectin", cascade="all, delete-orphan", back_populates="program"
+    )
+    places = relationship(
+        "Place", order_by="Place.rank", lazy="selectin", cascade="all, delete-orphan", back_populates="program"
+    )
+    rules = relationship("Rule", order_by="Rule.rank", lazy="selectin", cascade="all, delete-orphan")
+
+    @property
+    def main_desk(self) -> "Desk":
+        """The guide's 【担当窓口】: listed first in every program."""
+        return self.desks[0]
+
+
+class Offer(Base):
+    __tablename__ = "offers"
+
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    name = Column(Text, nullable=False)
+    description = Column(Text)
+
+
+class Desk(Base):
+    __tablename__ = "desks"
+
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    role = Column(Text, nullable=False)
+    name = Column(Text, nullable=False)
+    organization = Column(Text, nullable=False)
+    department = Column(Text)
+    group_name = Column(Text)
+    phone = Column(String(20))
+    phone_note = Column(Text)
+    fax = Column(String(20))
+    email = Column(String(120))
+    address = Column(Text)
+    location = Column(Text)
+    city = Column(String(20), index=True)
+    area = Column(String(10), index=True)
+    hours = Column(JSON)
+    reservation = Column(Boolean)
+
+    program = relationship("Program", back_populates="desks", lazy="joined")
+
+
+class Place(Base):
+    __tablename__ = "places"
+
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    kind = Column(Text, nullable=False)
+    name = Column(Text, nullable=False)
+    city = Column(String(20), index=True)
+    area = Column(String(10), index=True)
+    address = Column(Text)
+    hours = Column(JSON)
+    reservation = Column(Boolean)
+
+    contacts = relationship("Contact", order_by="Contact.rank", lazy="selectin", cascade="all, delete-orphan")
+    program = relationship("Program", back_populates="places", lazy="joined")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id = Column(Integer, primary_key=True)
+    place_id = Column(Integer, ForeignKey("places.id"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    name = Column(Text, nullable=False)
+    phone = Column(String(20))
+    extension = Column(String(20))
+    fax = Column(String(20))
+
+
+class Rule(Base):
+    __tablename__ = "rules"
+
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    kind = Column(String(40), nullable=False, index=True)
+    params = Column(JSON, nullable=False)
+
+    def param(self, key: str, default: Any = None) -> Any:
+        return (self.params or {}).get(key, default)
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    name = Column(String(20), primary_key=True)
+    area = Column(String(10), nullable=False, index=True)
+    aliases = Column(JSON, nullable=False)
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    name = Column(String(10), primary_key=True)
+    reading = Column(String(20), nullable=False)
+    rank = Column(Integer, nullable=False)
+
+
+class Synonym(Base):
+    __tablename__ = "synonyms"
+
+    term = Column(String(60), primary_key=True)
+    canonical = Column(String(60), nullable=False)
+
+
+class Setting(Base):
+    """Small named values the query code needs from data (e.g. the year-end closure)."""
+
+    __tablename__ = "settings"
+
+    key = Column(String(60), primary_key=True)
+    value = Column(JSON, nullable=False)
+

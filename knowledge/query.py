@@ -1,0 +1,123 @@
+"""Read side of the store: what actions, channels and the console ask for. No chat logic here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import List, Optional, Sequence, Tuple, Union
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.hours import OpeningHours, YearEnd
+from knowledge.locations import Location
+from knowledge.models import Desk, Place, Program, Setting
+
+FIELDS = ("phone", "fax", "email", "address", "hours", "cost", "target", "limits", "how_to_apply")
+
+
+def all_programs(db: Session) -> List[Program]:
+    return list(db.execute(select(Program).order_by(Program.section)).scalars())
+
+
+def program(db: Session, key: Union[int, str]) -> Optional[Program]:
+    """A program by its guide section (int or "5") or its slug."""
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return db.get(Program, int(key))
+    return db.execute(select(Program).where(Program.slug == key)).scalars().first()
+
+
+# ---- places and regional desks by location ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class LocalMatch:
+    """Places of a program for a location: exact municipality first, then the same area."""
+
+    location: Location
+    places: Tuple[Place, ...]
+    same_municipality: bool
+
+
+def places_near(program_row: Program, location: Location) -> LocalMatch:
+    if location.municipality:
+        exact = tuple(p for p in program_row.places if p.city == location.municipality)
+        if exact:
+            return LocalMatch(location, exact, True)
+    in_area = tuple(p for p in program_row.places if p.area == location.area)
+    return LocalMatch(location, in_area, False)
+
+
+def places_in_area(db: Session, area: str, section: Optional[int] = None) -> List[Place]:
+    stmt = select(Place).where(Place.area == area).order_by(Place.program_section, Place.rank)
+    if section is not None:
+        stmt = stmt.where(Place.program_section == section)
+    return list(db.execute(stmt).scalars())
+
+
+def desks_in_area(db: Session, area: str, section: Optional[int] = None) -> List[Desk]:
+    stmt = select(Desk).where(Desk.area == area).order_by(Desk.program_section, Desk.rank)
+    if section is not None:
+        stmt = stmt.where(Desk.program_section == section)
+    return list(db.execute(stmt).scalars())
+
+
+def programs_in_area(db: Session, area: str) -> List[Program]:
+    """Programs with a desk or place in the area, plus every program without any located place:
+    those serve the whole prefecture from one desk."""
+    local = {d.program_section for d in desks_in_area(db, area)} | {p.program_section for p in places_in_area(db, area)}
+    return [p for p in all_programs(db)
+            if p.section in local or not any(x.area for x in [*p.desks, *p.places])]
+
+
+# ---- single fields -------------------------------------------------------------------------------
+
+def field_value(program_row: Program, name: str) -> Optional[str]:
+    """One fact of a program's main desk or record, as the guide states it; None when not stated."""
+    desk = program_row.main_desk
+    if name == "phone":
+        return desk.phone and f"{desk.phone}{desk.phone_note or ''}"
+    if name == "fax":
+        return desk.fax
+    if name == "email":
+        return desk.email
+    if name == "address":
+        return desk.address or desk.location
+    if name == "hours":
+        return desk.hours["text"] if desk.hours else None
+    if name == "cost":
+        return program_row.cost_text
+    if name == "target":
+        return program_row.eligibility_target
+    if name == "limits":
+        return program_row.limits_text
+    if name == "how_to_apply":
+        return program_row.how_to_apply
+    raise ValueError(f"unknown field {name!r}; known: {FIELDS}")
+
+
+# ---- opening hours -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenStatus:
+    hours_text: str
+    is_open: Optional[bool]  # None: the guide's hours cannot tell (no days given)
+    next_opening: Optional[datetime]
+    caveats: Tuple[str, ...]  # closures the guide names without dates
+
+
+def year_end(db: Session) -> YearEnd:
+    return YearEnd.from_setting(db.get(Setting, "year_end").value)
+
+
+def open_status(db: Session, where: Union[Desk, Place], moment: datetime) -> Optional[OpenStatus]:
+    """Whether a desk or place is open at ``moment``; None when the guide gives no hours for it."""
+    if not where.hours:
+        return None
+    hours = OpeningHours.from_data(where.hours)
+    closure = year_end(db)
+    return OpenStatus(hours.text, hours.is_open(moment, closure), hours.next_opening(moment, closure),
+                      hours.other_closures)
+
+
+def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
+    """The program's desks and places that have opening hours in the guide."""
+    return [x for x in [*program_row.desks, *program_row.places] if x.hours]

@@ -1,0 +1,192 @@
+"""Evaluators for the guide's numeric rules; every threshold, share and cap is read from the rules table.
+
+They answer the questions owners ask: 「小売業で300人だけど経営革新の対象？」「4年計画だと何%？」
+「費用300万円だと自己負担は？」. Each result carries the numbers it used, so the caller can explain why.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.models import Rule
+from knowledge.text import normalize
+
+INNOVATION_SECTION = 5
+
+
+class RuleNotFound(LookupError):
+    """The guide has no rule for what was asked (an unknown industry, frame or plan length)."""
+
+
+def _rules(db: Session, kind: str, section: Optional[int] = None) -> List[Rule]:
+    stmt = select(Rule).where(Rule.kind == kind).order_by(Rule.program_section, Rule.rank)
+    if section is not None:
+        stmt = stmt.where(Rule.program_section == section)
+    return list(db.execute(stmt).scalars())
+
+
+# ---- 経営革新 (§5): employee limits per industry -------------------------------------------------
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    industry: str
+    employees: int
+    max_employees: int
+
+    @property
+    def eligible(self) -> bool:
+        return self.employees <= self.max_employees
+
+    @property
+    def reason(self) -> str:
+        verdict = "対象です" if self.eligible else "対象外です"
+        joint = "のため、" if not self.eligible else "で、"
+        return f"{self.industry}は従業員{self.max_employees}人以下が対象{joint}{self.employees}人では{verdict}"
+
+
+def industries(db: Session) -> List[str]:
+    return [rule.param("industry") for rule in _rules(db, "employee_limit", INNOVATION_SECTION)]
+
+
+def _match_industry(rule_industry: str, said: str) -> bool:
+    """「製造業等」 matches 「製造業」「製造」; 「小売業」 matches 「小売」「小売り」."""
+    core = normalize(rule_industry).removesuffix("等").removesuffix("業")
+    said = normalize(said).replace("り", "")
+    return bool(core) and core.replace("り", "") in said
+
+
+def innovation_eligibility(db: Session, industry: str, employees: int) -> EligibilityResult:
+    for rule in _rules(db, "employee_limit", INNOVATION_SECTION):
+        if _match_industry(rule.param("industry"), industry):
+            return EligibilityResult(rule.param("industry"), employees, rule.param("max_employees"))
+    raise RuleNotFound(f"no employee limit for industry {industry!r}")
+
+
+# ---- 経営革新 (§5): growth targets per plan length ------------------------------------------------
+
+@dataclass(frozen=True)
+class GrowthRequirement:
+    plan_years: int
+    value_added_percent: float
+    payroll_percent: float
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    min_years: int
+    max_years: int
+    max_years_with_rnd: int
+
+
+def plan_period(db: Session) -> PlanPeriod:
+    rule = _rules(db, "plan_period", INNOVATION_SECTION)[0]
+    return PlanPeriod(rule.param("min_years"), rule.param("max_years"), rule.param("max_years_with_rnd"))
+
+
+def growth_requirement(db: Session, plan_years: int) -> GrowthRequirement:
+    """Required growth by the plan's last year; the guide states it for 3, 4 and 5 years only."""
+    def percent(kind: str) -> Optional[float]:
+        for rule in _rules(db, kind, INNOVATION_SECTION):
+            if rule.param("plan_years") == plan_years:
+                return rule.param("min_growth_percent")
+        return None
+
+    value_added, payroll = percent("value_added_growth"), percent("payroll_growth")
+    if value_added is None or payroll is None:
+        raise RuleNotFound(f"the guide gives no growth target for a {plan_years}-year plan")
+    return GrowthRequirement(plan_years, value_added, payroll)
+
+
+def growth_table(db: Session) -> List[GrowthRequirement]:
+    years = sorted({rule.param("plan_years") for rule in _rules(db, "value_added_growth", INNOVATION_SECTION)})
+    return [growth_requirement(db, y) for y in years]
+
+
+# ---- cost shares (§19 専門家派遣, §22 活性化協議会) -------------------------------------------------
+
+@dataclass(frozen=True)
+class CostShareResult:
+    section: int
+    frame: Optional[str]
+    item: Optional[str]
+    amount_yen: int
+    share: Fraction
+    subsidy_yen: int
+    cap_yen: Optional[int]
+    capped: bool
+    rule_text: str
+
+    @property
+    def self_pay_yen(self) -> int:
+        return self.amount_yen - self.subsidy_yen
+
+
+def cost_share_frames(db: Session, section: int) -> List[Rule]:
+    return _rules(db, "cost_share", section)
+
+
+def _frame_rule(db: Session, section: int, frame: Optional[str]) -> Rule:
+    rules = cost_share_frames(db, section)
+    if not rules:
+        raise RuleNotFound(f"§{section} has no cost-share rule")
+    if frame is None:
+        if len(rules) == 1:
+            return rules[0]
+        raise RuleNotFound(f"§{section} has several frames; name one of {[r.param('frame') for r in rules]}")
+    wanted = normalize(frame)
+    for rule in rules:
+        name = normalize(rule.param("frame") or "")
+        if name and (name in wanted or name.removesuffix("枠") in wanted):
+            return rule
+    raise RuleNotFound(f"§{section} has no frame {frame!r}")
+
+
+def _cap_for(rule: Rule, item: Optional[str]) -> Optional[int]:
+    if item is None:
+        return rule.param("total_cap_yen")
+    wanted = normalize(item)
+    for cap in rule.param("caps", []):
+        name = normalize(cap["item"])
+        if name in wanted or wanted in name:
+            return cap["cap_yen"]
+    raise RuleNotFound(f"frame {rule.param('frame')!r} has no cap for {item!r}")
+
+
+def cost_share(db: Session, section: int, amount_yen: int, frame: Optional[str] = None,
+               item: Optional[str] = None) -> CostShareResult:
+    """The support body pays ``share`` of the cost, up to the cap of the item (or the frame's total)."""
+    if amount_yen < 0:
+        raise ValueError("amount must not be negative")
+    rule = _frame_rule(db, section, frame)
+    share = Fraction(rule.param("share"))
+    cap = _cap_for(rule, item)
+    uncapped = math.floor(amount_yen * share)
+    subsidy = min(uncapped, cap) if cap is not None else uncapped
+    return CostShareResult(section, rule.param("frame"), item, amount_yen, share, subsidy, cap,
+                           capped=cap is not None and uncapped > cap, rule_text=rule.param("text"))
+
+
+# ---- visit limits (§2, §4, §19) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VisitLimit:
+    section: int
+    max_visits: int
+    typical: bool
+    cumulative_since: Optional[str]
+    free: Optional[bool]
+    text: str
+
+
+def visit_limit(db: Session, section: int) -> Optional[VisitLimit]:
+    rules = _rules(db, "visit_limit", section)
+    if not rules:
+        return None
+    rule = rules[0]
+    return VisitLimit(section, rule.param("max_visits"), rule.param("typical"), rule.param("cumulative_since"),
+                      rule.param("free"), rule.param("text"))

@@ -1,0 +1,195 @@
+"""The shape of the guide's YAML files, checked before anything touches the database.
+
+Pydantic models with ``extra="forbid"``: a typo in a key is as wrong as a missing one, and the
+error's location (``desks.0.phone``) lets the loader name the exact field that is wrong.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Annotated, List, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PHONE_PATTERN = r"^0\d{1,4}-\d{1,4}-\d{3,4}$"
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    """Every model: unknown keys are errors, no silent type coercion of str/int."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Hours(Strict):
+    text: str
+    days: Optional[List[Literal[DAY_NAMES]]]
+    open: str = Field(pattern=r"^\d{2}:\d{2}$")
+    close: str = Field(pattern=r"^\d{2}:\d{2}$")
+    closed_on_holidays: bool
+    closed_year_end: bool
+    other_closures: List[str]
+
+
+class Desk(Strict):
+    role: str
+    name: str
+    organization: str
+    department: Optional[str]
+    group: Optional[str]
+    phone: Optional[str] = Field(pattern=PHONE_PATTERN)
+    phone_note: Optional[str]
+    fax: Optional[str] = Field(pattern=PHONE_PATTERN)
+    email: Optional[str] = Field(pattern=r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+    address: Optional[str]
+    location: Optional[str]
+    city: Optional[str]
+    hours: Optional[Hours]
+    reservation: Optional[bool]
+
+
+class Contact(Strict):
+    name: str
+    phone: Optional[str] = Field(pattern=PHONE_PATTERN)
+    extension: Optional[str]
+    fax: Optional[str] = Field(pattern=PHONE_PATTERN)
+
+
+class Place(Strict):
+    kind: str
+    name: str
+    city: Optional[str]
+    address: Optional[str]
+    hours: Optional[Hours]
+    reservation: Optional[bool]
+    contacts: List[Contact]
+
+
+class Offer(Strict):
+    name: str
+    description: Optional[str]
+
+
+class Eligibility(Strict):
+    target: Optional[str]
+    conditions: List[str]
+
+
+class Cost(Strict):
+    text: Optional[str]
+    free: Optional[bool]
+
+
+class Limits(Strict):
+    text: Optional[str]
+
+
+def _check_fraction(value: Optional[str]) -> Optional[str]:
+    if value is not None and not re.fullmatch(r"\d+/\d+", value):
+        raise ValueError("must be a fraction like '2/3'")
+    if value is not None and not 0 < Fraction(value) <= 1:
+        raise ValueError("must be a share between 0 and 1")
+    return value
+
+
+class EmployeeLimitRule(Strict):
+    kind: Literal["employee_limit"]
+    industry: str
+    max_employees: int = Field(gt=0)
+
+
+class GrowthRule(Strict):
+    kind: Literal["value_added_growth", "payroll_growth"]
+    plan_years: int = Field(gt=0)
+    min_growth_percent: Union[int, float]
+
+
+class PlanPeriodRule(Strict):
+    kind: Literal["plan_period"]
+    min_years: int
+    max_years: int
+    max_years_with_rnd: int
+
+
+class Cap(Strict):
+    item: str
+    cap_yen: int = Field(gt=0)
+    additional: bool
+
+
+class CostShareRule(Strict):
+    kind: Literal["cost_share"]
+    frame: Optional[str]
+    plan: Optional[str]
+    share: str
+    self_share: Optional[str]
+    caps: List[Cap]
+    total_cap_yen: Optional[int]
+    text: str
+
+    _share = field_validator("share", "self_share")(_check_fraction)
+
+
+class VisitLimitRule(Strict):
+    kind: Literal["visit_limit"]
+    max_visits: int = Field(gt=0)
+    typical: bool
+    cumulative_since: Optional[str]
+    free: Optional[bool]
+    text: str
+
+
+# Discriminated by `kind`: a bad rule gets one error naming its own fields, not one per rule type.
+Rule = Annotated[
+    Union[EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule, VisitLimitRule],
+    Field(discriminator="kind"),
+]
+
+
+class Program(Strict):
+    section: int = Field(ge=1, le=22)
+    slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    title: str
+    situation: str
+    name: str
+    summary: str
+    keywords: List[str]
+    offers: List[Offer]
+    eligibility: Eligibility
+    cost: Cost
+    limits: Limits
+    how_to_apply: Optional[str]
+    period: Optional[str]
+    notes: List[str]
+    confidential: bool
+    desks: List[Desk] = Field(min_length=1)
+    places: List[Place]
+    rules: List[Rule]
+
+
+class Municipality(Strict):
+    name: str
+    aliases: List[str]
+
+
+class Area(Strict):
+    name: str
+    reading: str
+    municipalities: List[Municipality]
+
+
+class MunicipalityMap(Strict):
+    areas: List[Area] = Field(min_length=1)
+
+
+class Synonyms(Strict):
+    groups: List[List[str]]
+
+
+class YearEnd(Strict):
+    start: str = Field(pattern=r"^\d{2}-\d{2}$")
+    end: str = Field(pattern=r"^\d{2}-\d{2}$")
+
+
+class Calendar(Strict):
+    year_end: YearEnd

@@ -1,0 +1,16 @@
+"""Text normalization shared by location matching and search: users type full/half width and kana freely."""
+from __future__ import annotations
+
+import unicodedata
+
+import jaconv
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width Latin/digits and half-width kana become standard forms), trimmed, lower-cased Latin."""
+    return unicodedata.normalize("NFKC", text or "").strip().lower()
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana to katakana, so 「とっきょ」 and 「トッキョ」 meet the dictionary's reading forms."""
+    return jaconv.hira2kata(text)
