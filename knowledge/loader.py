@@ -117,6 +117,9 @@ def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
         missing = sorted(set(SECTIONS) - set(found))
         raise KnowledgeDataError(programs_dir, f"expected one file for each section 1-22; missing {missing}, "
                                                f"found {found}")
+    slugs = [program.slug for program in programs]
+    for slug in {s for s in slugs if slugs.count(s) > 1}:
+        raise KnowledgeDataError(programs_dir, f"slug '{slug}' is used by more than one program", field="slug")
 
 
 def _check_cities(programs: List[schema.Program], areas: schema.MunicipalityMap, programs_dir: Path) -> None:

@@ -6,7 +6,7 @@ They answer the questions owners ask: 「小売業で300人だけど経営革新
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import List, Optional
 
@@ -74,6 +74,10 @@ class GrowthRequirement:
     plan_years: int
     value_added_percent: float
     payroll_percent: float
+
+    def met_by(self, value_added_percent: float, payroll_percent: float) -> bool:
+        """The guide says 「〜%以上」: reaching the figure exactly is enough; both are required."""
+        return value_added_percent >= self.value_added_percent and payroll_percent >= self.payroll_percent
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ from typing import Iterator, List, Tuple
 from knowledge.text import normalize, to_katakana
 
 CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "副詞"}
-STOP_TERMS = {"する", "ある", "いる", "なる", "できる", "れる", "られる", "こと", "もの", "ため", "よう",
-              "とき", "方", "等", "いう", "思う", "ない", "ほしい", "たい", "くる", "行く", "です"}
+# Sudachi's normalized forms of function-like words (する→為る, いる→居る, できる→出来る …).
+STOP_TERMS = {"為る", "有る", "居る", "成る", "出来る", "無い", "れる", "られる", "事", "物", "為", "様", "時",
+              "方", "等", "言う", "思う", "欲しい", "たい", "来る", "行く", "です", "困る", "分かる", "知る",
+              "教える", "良い", "御", "頂く", "下さる", "貰う", "受ける", "ます", "中", "的"}
 KANA_RUN = re.compile(r"[ァ-ヶー]{3,}")
 _lock = threading.Lock()
 

@@ -1,0 +1,144 @@
+"""The loader: round trip, idempotent reload, and bad files rejected with the database untouched."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from knowledge import __main__ as cli
+from knowledge.db import session
+from knowledge.loader import DATA_DIR, KnowledgeDataError, load, read_guide
+from knowledge.models import Contact, Desk, Place, Program, Rule, Setting
+
+
+def counts(url):
+    with session(url) as db:
+        return {model.__name__: db.execute(select(func.count()).select_from(model)).scalar_one()
+                for model in (Program, Desk, Place, Contact, Rule)}
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """A private copy of the data files to break."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA_DIR, copy, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__"))
+    return copy
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'kb.db'}"
+
+
+def expected_counts():
+    programs = read_guide().programs
+    return {"Program": 22, "Desk": sum(len(p.desks) for p in programs),
+            "Place": sum(len(p.places) for p in programs),
+            "Contact": sum(len(c.contacts) for p in programs for c in p.places),
+            "Rule": sum(len(p.rules) for p in programs)}
+
+
+def test_round_trip_keeps_every_record(kb_url):
+    assert counts(kb_url) == expected_counts()
+    source = {p.section: p for p in read_guide().programs}[2]
+    with session(kb_url) as db:
+        stored = db.get(Program, 2)
+        assert stored.slug == source.slug and stored.title == source.title
+        assert stored.main_desk.phone == source.desks[0].phone == "017-775-7075"
+        assert stored.main_desk.hours["open"] == "08:30"
+        assert stored.rules[0].params["max_visits"] == 2
+
+
+def test_reload_is_idempotent(url):
+    load(url)
+    first = counts(url)
+    load(url)
+    assert counts(url) == first == expected_counts()
+
+
+def _edit(data_dir: Path, name: str, change) -> Path:
+    path = data_dir / "programs" / name
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _assert_untouched(url, before_counts, before_version):
+    assert counts(url) == before_counts
+    with session(url) as db:
+        assert db.get(Setting, "data_version").value == before_version
+        assert db.get(Program, 21).main_desk.phone == "017-723-1040"
+
+
+@pytest.fixture
+def loaded(url):
+    load(url)
+    with session(url) as db:
+        version = db.get(Setting, "data_version").value
+    return counts(url), version
+
+
+def test_broken_yaml_is_rejected_naming_the_file(url, loaded, data_dir):
+    path = data_dir / "programs" / "21_business-succession.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n  bad: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeDataError) as error:
+        load(url, data_dir)
+    assert "21_business-succession.yml" in str(error.value) and "invalid YAML" in str(error.value)
+    _assert_untouched(url, *loaded)
+
+
+def test_missing_field_names_file_program_and_field(url, loaded, data_dir):
+    _edit(data_dir, "05_management-innovation.yml", lambda d: d["desks"][0].pop("phone"))
+    with pytest.raises(KnowledgeDataError) as error:
+        load(url, data_dir)
+    message = str(error.value)
+    assert "05_management-innovation.yml" in message
+    assert "§5 (management-innovation)" in message
+    assert "desks[0].phone" in message and "required" in message.lower()
+    _assert_untouched(url, *loaded)
+
+
+def test_wrong_type_names_the_field(url, loaded, data_dir):
+    _edit(data_dir, "05_management-innovation.yml", lambda d: d["rules"][0].update(max_employees="五百"))
+    with pytest.raises(KnowledgeDataError) as error:
+        load(url, data_dir)
+    assert "rules[0].max_employees" in str(error.value)
+    _assert_untouched(url, *loaded)
+
+
+def test_malformed_phone_is_rejected(url, loaded, data_dir):
+    _edit(data_dir, "02_human-resources.yml", lambda d: d["desks"][0].update(phone="017-775-70755"))
+    with pytest.raises(KnowledgeDataError, match=r"desks\[0\]\.phone"):
+        load(url, data_dir)
+    _assert_untouched(url, *loaded)
+
+
+def test_unknown_key_and_unknown_city_are_rejected(data_dir):
+    _edit(data_dir, "06_startup-support.yml", lambda d: d["places"][0].update(city="仙台市"))
+    with pytest.raises(KnowledgeDataError, match=r"places\[0\]\.city"):
+        read_guide(data_dir)
+    _edit(data_dir, "06_startup-support.yml", lambda d: d["places"][0].update(city="弘前市", phne="x"))
+    with pytest.raises(KnowledgeDataError, match=r"phne"):
+        read_guide(data_dir)
+
+
+def test_missing_program_file_is_rejected(data_dir):
+    (data_dir / "programs" / "13_agri-commerce-food.yml").unlink()
+    with pytest.raises(KnowledgeDataError, match=r"missing \[13\]"):
+        read_guide(data_dir)
+
+
+def test_cli_reports_errors_without_a_traceback(monkeypatch, capsys, data_dir, url):
+    _edit(data_dir, "02_human-resources.yml", lambda d: d.pop("slug"))
+    monkeypatch.setattr("knowledge.loader.DATA_DIR", data_dir)
+    monkeypatch.setattr(cli, "load", lambda target: load(target, data_dir))
+    assert cli.main(["load", "--url", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "02_human-resources.yml" in err and "Traceback" not in err
+    monkeypatch.setattr(cli, "load", load)
+    assert cli.main(["load", "--url", url]) == 0
+    assert "loaded 22 programs" in capsys.readouterr().out

@@ -1,0 +1,120 @@
+"""Query API on a real database: programs, locations, fields and opening hours at edge moments."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from knowledge import query
+from knowledge.hours import JST
+from knowledge.locations import Location, area_of, find_location
+
+
+def test_program_by_section_and_slug(db):
+    assert query.program(db, 21).slug == "business-succession"
+    assert query.program(db, "21").section == 21
+    assert query.program(db, "business-succession").section == 21
+    assert query.program(db, 99) is None and query.program(db, "no-such-program") is None
+    assert [p.section for p in query.all_programs(db)] == list(range(1, 23))
+
+
+@pytest.mark.parametrize("said, municipality, area", [
+    ("弘前です", "弘前市", "中南"),
+    ("八戸市の水産加工業です", "八戸市", "三八"),
+    ("むつで店をやってます", "むつ市", "下北"),
+    ("十和田", "十和田市", "上北"),
+    ("平川市", "平川市", "中南"),
+    ("おいらせ町から", "おいらせ町", "上北"),
+    ("五所川原市", "五所川原市", "西北"),
+    ("鯵ヶ沢です", "鰺ヶ沢町", "西北"),
+    ("ひろさき", "弘前市", "中南"),
+    ("ＨＡＣＨＩＮＯＨＥじゃなくて三沢", "三沢市", "上北"),
+    ("青森市", "青森市", "東青"),
+])
+def test_municipalities_map_to_the_guides_areas(db, said, municipality, area):
+    assert find_location(db, said) == Location(area=area, municipality=municipality)
+
+
+def test_areas_and_non_places(db):
+    assert find_location(db, "中南地域の会社") == Location(area="中南")
+    assert find_location(db, "下北") == Location(area="下北")
+    assert find_location(db, "青森県内の事業者です") is None  # the prefecture is not 青森市
+    assert find_location(db, "東京です") is None
+    assert area_of(db, "田舎館村") == "中南" and area_of(db, "大間") == "下北"
+
+
+def test_all_forty_municipalities_are_mapped(db):
+    from sqlalchemy import func, select
+
+    from knowledge.models import Municipality
+
+    assert db.execute(select(func.count()).select_from(Municipality)).scalar_one() == 40
+    areas = {m.area for m in db.execute(select(Municipality)).scalars()}
+    assert areas == {"東青", "中南", "三八", "西北", "上北", "下北"}
+
+
+def test_places_near_prefers_the_same_city_then_the_area(db):
+    startup = query.program(db, 6)
+    hirosaki = query.places_near(startup, Location("中南", "弘前市"))
+    assert [p.name for p in hirosaki.places] == ["ひろさきビジネス支援センター"] and hirosaki.same_municipality
+    hirakawa = query.places_near(startup, Location("中南", "平川市"))  # no room in 平川: the area's rooms
+    assert {p.city for p in hirakawa.places} == {"弘前市", "黒石市"} and not hirakawa.same_municipality
+    food = query.places_near(query.program(db, 13), Location("上北", "おいらせ町"))
+    assert [c.phone for c in food.places[0].contacts] == ["0176-23-4281"]
+    assert len(query.places_near(query.program(db, 18), Location("三八", "八戸市")).places) == 2
+    assert query.places_near(query.program(db, 21), Location("三八", "八戸市")).places == ()
+
+
+def test_single_fields(db):
+    hr = query.program(db, 2)
+    assert query.field_value(hr, "phone") == "017-775-7075"
+    assert query.field_value(hr, "fax") == "017-775-7076"
+    assert query.field_value(hr, "email") == "wakamono@pref.aomori.lg.jp"
+    assert "アスパム" in query.field_value(hr, "address")
+    assert "8：30" in query.field_value(hr, "hours") or "8:30" in query.field_value(hr, "hours")
+    assert query.field_value(hr, "cost").startswith("無料")
+    assert "採用" in query.field_value(hr, "target")
+    assert "2回" in query.field_value(hr, "limits")
+    assert query.field_value(query.program(db, 4), "phone") == "017-734-9375（直通）"
+    assert query.field_value(query.program(db, 17), "hours") is None  # the guide gives none
+    with pytest.raises(ValueError):
+        query.field_value(hr, "weather")
+
+
+def jst(*args):
+    return datetime(*args, tzinfo=JST)
+
+
+@pytest.mark.parametrize("moment, is_open", [
+    (jst(2026, 11, 27, 17, 14), True),    # Friday, a minute before closing
+    (jst(2026, 11, 27, 17, 15), False),   # closing moment
+    (jst(2026, 11, 27, 17, 16), False),
+    (jst(2026, 11, 27, 8, 29), False),
+    (jst(2026, 11, 27, 8, 30), True),
+    (jst(2026, 11, 28, 10, 0), False),    # Saturday
+    (jst(2026, 11, 23, 10, 0), False),    # 勤労感謝の日 (Monday, public holiday)
+    (jst(2026, 12, 31, 10, 0), False),    # 年末年始
+    (jst(2027, 1, 3, 10, 0), False),
+    (jst(2026, 12, 28, 10, 0), True),     # last working day of the year
+    (datetime(2026, 11, 27, 8, 14, tzinfo=timezone.utc), True),  # 17:14 in Japan
+])
+def test_opening_hours_at_edge_moments(db, moment, is_open):
+    desk = query.program(db, 2).main_desk
+    status = query.open_status(db, desk, moment)
+    assert status.is_open is is_open
+    assert status.caveats == ("アスパム休館日",)
+
+
+def test_next_opening(db):
+    desk = query.program(db, 16).places[0]  # よろず支援拠点 相談窓口 (平日 8:30-17:15)
+    assert query.open_status(db, desk, jst(2026, 11, 27, 17, 16)).next_opening == jst(2026, 11, 30, 8, 30)
+    assert query.open_status(db, desk, jst(2026, 12, 31, 9, 0)).next_opening == jst(2027, 1, 4, 8, 30)
+    assert query.open_status(db, desk, jst(2026, 11, 22, 12, 0)).next_opening == jst(2026, 11, 24, 8, 30)
+    assert query.open_status(db, desk, jst(2026, 11, 24, 7, 0)).next_opening == jst(2026, 11, 24, 8, 30)
+
+
+def test_hours_unknown_when_the_guide_names_no_days(db):
+    satellite = next(p for p in query.program(db, 16).places if p.kind == "サテライト")
+    status = query.open_status(db, satellite, jst(2026, 11, 27, 10, 0))
+    assert status.is_open is None and "9:00" in status.hours_text
+    assert query.open_status(db, query.program(db, 21).main_desk, jst(2026, 11, 27, 10, 0)) is None
