@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup knowledge run test shell clean
+.PHONY: setup knowledge train run shell test evaluate benchmark clean
 
 setup: $(STAMP)
 
@@ -22,8 +22,27 @@ $(STAMP): requirements/base.txt requirements/rasa.txt requirements/constraints.t
 knowledge: setup
 	$(BIN)/python -m knowledge load
 
-test: setup
+train: knowledge
+	bash scripts/train.sh
+
+run: train
+	bash scripts/serve.sh
+
+# Chat in the terminal (action server in the background).
+shell: train
+	$(BIN)/rasa run actions --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
+	$(BIN)/rasa shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
+
+test: train
+	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/python -m pytest
+	$(BIN)/rasa test core --model "$$(bash scripts/train.sh)" --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+
+evaluate: train
+	$(BIN)/python -m eval.evaluate
+
+benchmark: train
+	$(BIN)/python -m eval.benchmark
 
 clean:
 	rm -rf $(VENV) models knowledge/knowledge.db .pytest_cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,8 +49,9 @@ class EligibilityResult:
         return f"{self.industry}は従業員{self.max_employees}人以下が対象{joint}{self.employees}人では{verdict}"
 
 
-def industries(db: Session) -> List[str]:
-    return [rule.param("industry") for rule in _rules(db, "employee_limit", INNOVATION_SECTION)]
+def employee_limits(db: Session) -> List[Tuple[str, int]]:
+    """(industry, max employees) in the guide's order."""
+    return [(r.param("industry"), r.param("max_employees")) for r in _rules(db, "employee_limit", INNOVATION_SECTION)]
 
 
 def _match_industry(rule_industry: str, said: str) -> bool:
@@ -151,14 +152,18 @@ def _frame_rule(db: Session, section: int, frame: Optional[str]) -> Rule:
 
 
 def _cap_for(rule: Rule, item: Optional[str]) -> Optional[int]:
-    if item is None:
+    """The item's own cap; else the frame's total cap (早期経営改善: 総額25万円); else no cap known."""
+    if item is not None:
+        wanted = normalize(item)
+        for cap in rule.param("caps", []):
+            name = normalize(cap["item"])
+            if name in wanted or wanted in name:
+                return cap["cap_yen"]
+    if rule.param("total_cap_yen") is not None:
         return rule.param("total_cap_yen")
-    wanted = normalize(item)
-    for cap in rule.param("caps", []):
-        name = normalize(cap["item"])
-        if name in wanted or wanted in name:
-            return cap["cap_yen"]
-    raise RuleNotFound(f"frame {rule.param('frame')!r} has no cap for {item!r}")
+    if item is not None and rule.param("caps"):
+        raise RuleNotFound(f"frame {rule.param('frame')!r} has no cap for {item!r}")
+    return None
 
 
 def cost_share(db: Session, section: int, amount_yen: int, frame: Optional[str] = None,
