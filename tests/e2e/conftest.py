@@ -5,41 +5,16 @@ action server against a knowledge database built for this test session by the re
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
+from eval import servers
 from knowledge.loader import load
 
-ROOT = Path(__file__).resolve().parents[2]
 RASA_PORT = 5015
 ACTIONS_PORT = 5065
-START_TIMEOUT = 240  # seconds; loading TensorFlow + ja_ginza takes a while on 2 cores
-
-
-def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"server did not start in {START_TIMEOUT}s; log:\n{log.read_text()[-3000:]}")
-
-
-def _model() -> str:
-    return subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True,
-                          text=True).stdout.strip()
 
 
 @pytest.fixture(scope="session")
@@ -48,29 +23,8 @@ def assistant(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("assistant")
     kb_url = f"sqlite:///{workdir / 'knowledge.db'}"
     load(kb_url)
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ACTIONS_PORT}/webhook"\n')
-    env = {**os.environ, "KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(ROOT)}
-    bin_dir = Path(sys.executable).parent
-    logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
-    actions = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(ACTIONS_PORT)],
-        cwd=ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "--model", _model(), "--port", str(RASA_PORT), "--interface", "127.0.0.1",
-         "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
-        cwd=ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT)
-    try:
-        _wait_for(f"http://127.0.0.1:{ACTIONS_PORT}/health", actions, logs["actions"])
-        _wait_for(f"http://127.0.0.1:{RASA_PORT}/", rasa, logs["rasa"])
+    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT):
         yield f"http://127.0.0.1:{RASA_PORT}"
-    finally:
-        for process in (rasa, actions):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 class Conversation:

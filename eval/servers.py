@@ -1,0 +1,73 @@
+"""Start the real assistant (action server + Rasa server) as subprocesses, for tests and benchmarks."""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START_TIMEOUT = 300  # seconds; TensorFlow + ja_ginza load slowly on 2 cores
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"server did not start in {START_TIMEOUT}s; log:\n{log.read_text()[-3000:]}")
+
+
+def trained_model() -> str:
+    """The model for the current data (trains first if the data changed)."""
+    return subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cwd: Path,
+            env: Optional[dict] = None) -> Iterator[List[subprocess.Popen]]:
+    """Start each command, wait until its health URL answers, stop them all afterwards."""
+    processes = []
+    try:
+        for index, (command, url) in enumerate(zip(commands, health_urls)):
+            log = workdir / f"server-{index}.log"
+            process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                                       stdout=log.open("w"), stderr=subprocess.STDOUT)
+            processes.append(process)
+            wait_for(url, process, log)
+        yield processes
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextlib.contextmanager
+def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int) -> Iterator[List[subprocess.Popen]]:
+    """The assistant on its own ports, its actions reading the knowledge database at ``kb_url``."""
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    commands = [
+        [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(actions_port)],
+        [str(BIN / "rasa"), "run", "--model", trained_model(), "--port", str(rasa_port), "--interface",
+         "127.0.0.1", "--credentials", "credentials.yml", "--endpoints", str(endpoints)],
+    ]
+    urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
+    with running(commands, urls, workdir, ROOT, {"KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(ROOT)}) as procs:
+        yield procs
