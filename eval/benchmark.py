@@ -77,6 +77,7 @@ def main() -> int:
             ours = bench("this assistant", "http://127.0.0.1:5025/webhooks/rest/webhook", OUR_TURNS,
                          processes[-1].pid, args.rounds)
         init_dir = work / "init-bot"
+        init_dir.mkdir()
         subprocess.run([str(servers.BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(init_dir)],
                        check=True, capture_output=True)
         model = next((init_dir / "models").glob("*.tar.gz"))
