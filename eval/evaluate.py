@@ -40,6 +40,30 @@ def check_not_trained_on(cases: List[Dict[str, Any]]) -> None:
         sys.exit(f"evaluation sentences found in training data: {leaked[:5]}")
 
 
+def replies_over_rest(model: str, texts: List[str]) -> List[List[int]]:
+    """The sections the running assistant's replies recommend (custom.programs), one fresh chat each."""
+    import tempfile
+    import uuid
+
+    import requests
+
+    from eval import servers
+    from knowledge.loader import load
+
+    sections = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        kb_url = f"sqlite:///{work / 'knowledge.db'}"
+        load(kb_url)
+        with servers.assistant(work, kb_url, rasa_port=5045, actions_port=5085, model=model):
+            for text in texts:
+                messages = requests.post("http://127.0.0.1:5045/webhooks/rest/webhook", timeout=60,
+                                         json={"sender": uuid.uuid4().hex, "message": text}).json()
+                custom = next(m["custom"] for m in messages if "custom" in m)
+                sections.append([p["section"] for p in custom["programs"]])
+    return sections
+
+
 async def parse_all(model: str, texts: List[str]) -> List[Dict[str, Any]]:
     from rasa.core.agent import Agent
 
@@ -50,6 +74,7 @@ async def parse_all(model: str, texts: List[str]) -> List[Dict[str, Any]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--nlu-only", action="store_true", help="skip the reply-level run over REST")
     args = parser.parse_args()
     model = args.model or subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True,
                                          capture_output=True, text=True).stdout.strip()
@@ -81,6 +106,16 @@ def main() -> int:
     print(f"routing accuracy (right program first): {routed}/{programs} = {routed / programs:.1%}")
     print(f"top-3 accuracy: {top3}/{programs} = {top3 / programs:.1%}")
     print(f"out-of-scope routed to a program: {len(oos_routed)}/{len(oos)}")
+    if not args.nlu_only:
+        replies = replies_over_rest(model, [c["text"] for c in cases])
+        program_cases = [(c, r) for c, r in zip(cases, replies) if "section" in c]
+        first = sum(r[:1] == [c["section"]] for c, r in program_cases)
+        among = sum(c["section"] in r[:3] for c, r in program_cases)
+        oos_replies = [c["text"] for c, r in zip(cases, replies) if c["intent"] == "out_of_scope" and r]
+        print(f"reply level (the assistant over REST): right program first {first}/{len(program_cases)} = "
+              f"{first / len(program_cases):.1%}; among the reply's first three {among}/{len(program_cases)} = "
+              f"{among / len(program_cases):.1%}; out-of-scope replies recommending a program: "
+              f"{len(oos_replies)}/{len(oos)}")
     if misses:
         print("routing misses:\n" + "\n".join(misses))
     for text in oos_routed:

@@ -6,10 +6,16 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import entity_value, general_desk, latest_intent, render, store_session, topic_programs
-from bot.actions.contract import program_buttons
+from bot.actions.common import (entity_value, general_desk, latest_intent, render, slug_of_intent, store_session,
+                                topic_programs)
+from bot.actions.contract import program_buttons, programs_payload
+from knowledge import query
+from knowledge.models import Program
 
 NO_PROGRAMS = {"programs": []}
+# An unsure guess is offered as a choice only above this confidence, and never more than three.
+SUGGEST_MIN_CONFIDENCE = 0.1
+SUGGEST_MAX = 3
 BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
 
@@ -23,14 +29,36 @@ def offer_topics(dispatcher: CollectingDispatcher, domain: Dict[Text, Any], db, 
                              buttons=program_buttons(topic_programs(db)), json_message=NO_PROGRAMS)
 
 
+def likely_programs(db, tracker: Tracker) -> List[Program]:
+    """When the NLU was unsure but leaned to a situation, the programs it leaned to (at most three).
+
+    Nothing when its best guess was not a program (out of scope, small talk, a follow-up): an
+    unclear question about the weather must not be answered with a support program."""
+    ranking = [r for r in tracker.latest_message.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+    if not ranking or not (slug_of_intent(ranking[0]["name"]) or ranking[0]["name"].startswith("need_")):
+        return []
+    slugs = [slug_of_intent(r["name"]) for r in ranking
+             if slug_of_intent(r["name"]) and r["confidence"] >= SUGGEST_MIN_CONFIDENCE]
+    return [query.program(db, slug) for slug in slugs[:SUGGEST_MAX]]
+
+
 class ActionFallback(Action):
     def name(self) -> Text:
         return "action_fallback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        response = "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope" else "utter_low_confidence"
         with store_session() as db:
-            offer_topics(dispatcher, domain, db, response)
+            if latest_intent(tracker) == "out_of_scope":
+                offer_topics(dispatcher, domain, db, "utter_out_of_scope")
+                return []
+            candidates = likely_programs(db, tracker)
+            if not candidates:
+                offer_topics(dispatcher, domain, db, "utter_low_confidence")
+                return []
+            desk = general_desk(db)
+            dispatcher.utter_message(
+                text=render(domain, "utter_low_confidence_candidates", name=desk.name, phone=desk.main_desk.phone),
+                buttons=program_buttons(candidates), json_message=programs_payload(candidates))
         return []
 
 

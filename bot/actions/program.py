@@ -69,6 +69,18 @@ def ask_which(dispatcher: CollectingDispatcher, domain: Dict[Text, Any], candida
                              json_message=programs_payload(candidates))
 
 
+def program_confidences(tracker: Tracker) -> Dict[Text, float]:
+    """slug -> NLU confidence for every program intent in the latest message's ranking."""
+    return {slug_of_intent(r["name"]): r["confidence"] for r in tracker.latest_message.get("intent_ranking", [])
+            if slug_of_intent(r.get("name"))}
+
+
+def by_confidence(programs: List[Program], tracker: Tracker) -> List[Program]:
+    """Candidates the NLU finds likelier first; the guide's order breaks ties."""
+    confidence = program_confidences(tracker)
+    return sorted(programs, key=lambda p: -confidence.get(p.slug, 0.0))
+
+
 def close_program_intents(tracker: Tracker) -> List[Text]:
     """Program intents whose confidence is too close to the best one to choose between them."""
     ranking = [r for r in tracker.latest_message.get("intent_ranking", []) if slug_of_intent(r.get("name"))]
@@ -124,5 +136,5 @@ class ActionWhichProgram(Action):
                 sections = MARKET_CANDIDATES
             else:
                 sections = EXPERT_CANDIDATES
-            ask_which(dispatcher, domain, [query.program(db, s) for s in sections])
+            ask_which(dispatcher, domain, by_confidence([query.program(db, s) for s in sections], tracker))
         return []

@@ -11,19 +11,34 @@ import pytest
 import requests
 
 from eval import servers
+from tests.e2e.line_stub import LineApiStub
 from knowledge.loader import load
 
 RASA_PORT = 5015
 ACTIONS_PORT = 5065
+LINE_SECRET = "test-channel-secret"
+LINE_TOKEN = "test-access-token"
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
-    """Base URL of a running assistant (REST channel), torn down after the session."""
+def line_api():
+    """The local LINE API stub the LINE channel talks to."""
+    stub = LineApiStub()
+    yield stub
+    stub.close()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, line_api):
+    """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
     workdir = tmp_path_factory.mktemp("assistant")
     kb_url = f"sqlite:///{workdir / 'knowledge.db'}"
     load(kb_url)
-    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT):
+    credentials = workdir / "credentials.yml"
+    credentials.write_text("rest:\nbot.channels.line.LineInput:\n"
+                           f'  channel_secret: "{LINE_SECRET}"\n  access_token: "{LINE_TOKEN}"\n'
+                           f'  api_base_url: "{line_api.url}"\n')
+    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, credentials=credentials):
         yield f"http://127.0.0.1:{RASA_PORT}"
 
 

@@ -1,0 +1,56 @@
+"""A local stand-in for LINE's Messaging API on loopback: records every call the channel makes."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Set
+
+
+class LineApiStub:
+    def __init__(self) -> None:
+        self.calls: List[Dict[str, Any]] = []
+        self.expired_tokens: Set[str] = set()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                stub.calls.append({"path": self.path, "body": body,
+                                   "authorization": self.headers.get("Authorization")})
+                if self.path == "/v2/bot/message/reply" and body.get("replyToken") in stub.expired_tokens:
+                    self._answer(400, {"message": "Invalid reply token"})
+                elif self.path == "/v2/bot/chat/loading/start":
+                    self._answer(202, {})
+                else:
+                    self._answer(200, {"sentMessages": []})
+
+            def _answer(self, status: int, payload: Dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def sent(self, path: str) -> List[Dict[str, Any]]:
+        return [c for c in self.calls if c["path"] == path]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 30.0) -> List[Dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.sent(path)) >= count:
+                return self.sent(path)
+            time.sleep(0.1)
+        raise AssertionError(f"expected {count} call(s) to {path}; got {self.calls}")
+
+    def close(self) -> None:
+        self.server.shutdown()
