@@ -60,7 +60,8 @@ def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cw
 
 @contextlib.contextmanager
 def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
-              model: Optional[str] = None, credentials: Optional[Path] = None) -> Iterator[List[subprocess.Popen]]:
+              model: Optional[str] = None, credentials: Optional[Path] = None,
+              api_token: Optional[str] = None) -> Iterator[List[subprocess.Popen]]:
     """The assistant on its own ports, its actions reading the knowledge database at ``kb_url``."""
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
@@ -69,6 +70,8 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
         [str(BIN / "rasa"), "run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface",
          "127.0.0.1", "--credentials", str(credentials or ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
     ]
+    if api_token:  # the HTTP API (for the staff console's /model/parse), only with a token
+        commands[1] += ["--enable-api", "--auth-token", api_token]
     urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
     with running(commands, urls, workdir, ROOT, {"KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(ROOT)}) as procs:
         yield procs

@@ -60,14 +60,6 @@ def desks_in_area(db: Session, area: str, section: Optional[int] = None) -> List
     return list(db.execute(stmt).scalars())
 
 
-def programs_in_area(db: Session, area: str) -> List[Program]:
-    """Programs with a desk or place in the area, plus every program without any located place:
-    those serve the whole prefecture from one desk."""
-    local = {d.program_section for d in desks_in_area(db, area)} | {p.program_section for p in places_in_area(db, area)}
-    return [p for p in all_programs(db)
-            if p.section in local or not any(x.area for x in [*p.desks, *p.places])]
-
-
 # ---- single fields -------------------------------------------------------------------------------
 
 def field_value(program_row: Program, name: str) -> Optional[str]:

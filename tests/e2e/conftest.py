@@ -18,6 +18,7 @@ RASA_PORT = 5015
 ACTIONS_PORT = 5065
 LINE_SECRET = "test-channel-secret"
 LINE_TOKEN = "test-access-token"
+RASA_API_TOKEN = "test-rasa-api-token"
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,8 @@ def assistant(tmp_path_factory, line_api):
     credentials.write_text("rest:\nbot.channels.line.LineInput:\n"
                            f'  channel_secret: "{LINE_SECRET}"\n  access_token: "{LINE_TOKEN}"\n'
                            f'  api_base_url: "{line_api.url}"\n')
-    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, credentials=credentials):
+    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, credentials=credentials,
+                           api_token=RASA_API_TOKEN):
         yield f"http://127.0.0.1:{RASA_PORT}"
 
 
@@ -72,3 +74,42 @@ class Reply:
 @pytest.fixture
 def chat(assistant):
     return Conversation(assistant)
+
+
+ARTIFACTS = servers.ROOT / "artifacts"
+CONSOLE_PORT = 5011
+CONSOLE_PASSWORD = "staff-test-password"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Selenium (chromium + chromium-driver packages)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,900", "--lang=ja"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def console_url(assistant, tmp_path_factory):
+    """The staff console, asking the running assistant's /model/parse for candidates."""
+    import sys
+
+    workdir = tmp_path_factory.mktemp("console")
+    kb_url = f"sqlite:///{workdir / 'knowledge.db'}"
+    load(kb_url)
+    command = [sys.executable, "-m", "console", "--port", str(CONSOLE_PORT)]
+    env = {"KNOWLEDGE_DB_URL": kb_url, "CONSOLE_PASSWORD": CONSOLE_PASSWORD, "RASA_URL": assistant,
+           "RASA_API_TOKEN": RASA_API_TOKEN, "PYTHONPATH": str(servers.ROOT)}
+    url = f"http://127.0.0.1:{CONSOLE_PORT}"
+    with servers.running([command], [f"{url}/login"], workdir, servers.ROOT, env):
+        yield url

@@ -1,0 +1,26 @@
+"""``python -m console``: serve the staff console and print its URL and password."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from console.app import create_app
+from console.auth import Gate, configured_password
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m console")
+    parser.add_argument("--host", default="127.0.0.1", help="internal use: loopback by default")
+    parser.add_argument("--port", type=int, default=5010)
+    args = parser.parse_args()
+    password, generated = configured_password()
+    app = create_app(Gate(password), rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
+                     rasa_token=os.environ.get("RASA_API_TOKEN"))
+    print(f"staff console: http://{args.host}:{args.port}/", flush=True)
+    if generated:
+        print(f"console password (generated; set CONSOLE_PASSWORD to choose one): {password}", flush=True)
+    app.run(host=args.host, port=args.port, access_log=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()

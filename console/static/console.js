@@ -1,0 +1,124 @@
+// Staff console: candidates as the staff member types, full records, search, area filter, copy.
+// Everything is written with textContent: no text from the server or the caller becomes HTML.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let current = null;
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+async function getJSON(path, params) {
+  const url = new URL(path, location.origin);
+  Object.entries(params || {}).forEach(([k, v]) => { if (v) url.searchParams.set(k, v); });
+  const answer = await fetch(url, { credentials: "same-origin" });
+  if (answer.status === 401) { location.href = "/login"; return null; }
+  return answer.json();
+}
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+function showList(items, scoreLabel) {
+  const list = $("candidates");
+  list.replaceChildren();
+  items.forEach((item, index) => {
+    const li = el("li");
+    const button = el("button");
+    button.type = "button";
+    button.dataset.section = item.section;
+    if (item.score !== null && item.score !== undefined) button.append(el("span", `${scoreLabel} ${item.score}`, "score"));
+    button.append(el("strong", `Ⅲ-${item.section} ${item.name}`), el("br"));
+    const desk = item.desks[0];
+    button.append(el("span", `${desk.name}　電話 ${desk.phone || "―"}`));
+    (item.local_places || []).forEach((p) => button.append(el("br"), el("span", `近くの窓口：${p.name}`, "note")));
+    button.addEventListener("click", () => showRecord(item));
+    li.append(button);
+    list.append(li);
+    if (index === 0) showRecord(item);
+  });
+  if (!items.length) list.append(el("li", "該当する制度が見つかりません。", "note"));
+}
+
+function row(dl, label, value) {
+  if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return;
+  dl.append(el("dt", label), el("dd", Array.isArray(value) ? value.join("\n") : value));
+}
+
+function showRecord(item) {
+  current = item;
+  const box = $("record");
+  box.replaceChildren(el("h2", `Ⅲ-${item.section} ${item.name}`), el("p", item.title, "note"), el("p", item.summary));
+  const dl = el("dl");
+  item.desks.forEach((d) => {
+    row(dl, d.role, [d.name, d.phone && `電話 ${d.phone}${d.phone_note || ""}`, d.fax && `FAX ${d.fax}`,
+      d.email && `メール ${d.email}`, (d.address || d.location) && `所在地 ${d.address || d.location}`,
+      d.hours && `受付 ${d.hours}`].filter(Boolean).join("\n"));
+  });
+  row(dl, "対象", [item.target, ...item.conditions].filter(Boolean));
+  row(dl, "支援内容", item.offers.map((o) => o.name));
+  row(dl, "費用", item.cost);
+  row(dl, "回数", item.limits);
+  row(dl, "利用方法", item.how_to_apply);
+  row(dl, "募集時期", item.period);
+  row(dl, "備考", item.notes);
+  item.places.forEach((p) => row(dl, p.kind, [p.name, p.address, p.hours,
+    ...p.contacts.map((c) => `${c.name} 電話 ${c.phone || "―"}${c.extension ? `（内線${c.extension}）` : ""}`)]
+    .filter(Boolean).join("\n")));
+  box.append(dl);
+  $("summary").value = item.summary_text;
+  $("copy").disabled = false;
+  $("copied").textContent = "";
+}
+
+const area = () => $("area").value;
+
+const fromCaller = debounce(async () => {
+  const text = $("caller").value.trim();
+  if (!text) return;
+  const data = await getJSON("/api/candidates", { q: text, area: area() });
+  if (!data) return;
+  $("source").textContent = data.source === "assistant" ? "アシスタントの判定（確信度）" : "キーワード検索（スコア）";
+  showList(data.candidates, data.source === "assistant" ? "確信度" : "スコア");
+}, 150);
+
+const fromSearch = debounce(async () => {
+  const items = await getJSON("/api/search", { q: $("search").value.trim(), area: area() });
+  if (!items) return;
+  $("source").textContent = "制度の検索結果";
+  showList(items, "スコア");
+}, 150);
+
+async function loadAreas() {
+  const areas = await getJSON("/api/areas");
+  (areas || []).forEach((a) => {
+    const option = el("option", `${a.name}（${a.municipalities.join("・")}）`);
+    option.value = a.name;
+    $("area").append(option);
+  });
+}
+
+async function copySummary() {
+  const text = $("summary").value;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (error) {
+    $("summary").select();
+    document.execCommand("copy");
+  }
+  $("copied").textContent = "コピーしました";
+}
+
+// The area filter re-runs whichever box the staff member used last.
+let lastUsed = fromSearch;
+$("caller").addEventListener("input", () => { lastUsed = fromCaller; fromCaller(); });
+$("search").addEventListener("input", () => { lastUsed = fromSearch; fromSearch(); });
+$("area").addEventListener("change", () => lastUsed());
+$("copy").addEventListener("click", copySummary);
+loadAreas().then(fromSearch);
