@@ -13,9 +13,13 @@ CHOOSE_PROGRAM_INTENT = "choose_program"
 
 
 def program_card(program: Program) -> Dict[Text, Any]:
+    """The five contract keys, plus what a card shows beside them (e-mail, hours, cost) when known."""
     desk = program.main_desk
-    return {"section": program.section, "slug": program.slug, "name": program.name,
+    card = {"section": program.section, "slug": program.slug, "name": program.name,
             "desk": desk.name, "phone": desk.phone}
+    extras = {"email": desk.email, "hours": desk.hours["text"] if desk.hours else None, "cost": program.cost_text}
+    card.update({key: value for key, value in extras.items() if value})
+    return card
 
 
 def programs_payload(programs: Iterable[Program]) -> Dict[Text, Any]:

@@ -113,3 +113,18 @@ def console_url(assistant, tmp_path_factory):
     url = f"http://127.0.0.1:{CONSOLE_PORT}"
     with servers.running([command], [f"{url}/login"], workdir, servers.ROOT, env):
         yield url
+
+
+WEBCHAT_PORT = 5081
+
+
+@pytest.fixture(scope="session")
+def webchat_url(assistant, tmp_path_factory):
+    """The demo page embedding the chat, configured to talk to the running assistant."""
+    import sys
+
+    workdir = tmp_path_factory.mktemp("webchat")
+    command = [sys.executable, "-m", "webchat", "--port", str(WEBCHAT_PORT), "--rasa-url", assistant]
+    url = f"http://127.0.0.1:{WEBCHAT_PORT}"
+    with servers.running([command], [f"{url}/"], workdir, servers.ROOT, {"PYTHONPATH": str(servers.ROOT)}):
+        yield url

@@ -47,8 +47,11 @@ def test_every_program_is_routed_with_its_phone(chat, kb, section, text):
     reply = chat.say(text)
     program = query.program(kb, section)
     assert reply.sections[:1] == [section], reply.text
-    assert reply.programs[0] == {"section": section, "slug": program.slug, "name": program.name,
-                                 "desk": program.main_desk.name, "phone": program.main_desk.phone}
+    card = reply.programs[0]
+    assert {k: card[k] for k in ("section", "slug", "name", "desk", "phone")} == {
+        "section": section, "slug": program.slug, "name": program.name, "desk": program.main_desk.name,
+        "phone": program.main_desk.phone}
+    assert card.get("email") == program.main_desk.email and card.get("cost") == program.cost_text
     assert program.main_desk.phone in reply.text
 
 
