@@ -33,9 +33,12 @@ shell: train
 	$(BIN)/rasa run actions --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
 	$(BIN)/rasa shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
 
+# The tests need Debian's Chromium (browser tests) and a PostgreSQL server on loopback (store tests):
+# both are installed/started here, idempotently, so `make test` is the same everywhere.
 test: train
+	bash scripts/install-browser.sh
 	$(BIN)/rasa data validate --fail-on-warnings
-	$(BIN)/python -m pytest
+	TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(BIN)/python -m pytest
 	$(BIN)/rasa test core --model "$$(bash scripts/train.sh)" --stories tests/test_stories.yml --fail-on-prediction-errors --out results
 
 evaluate: train
