@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import (entity_value, general_desk, latest_intent, render, slug_of_intent, store_session,
                                 topic_programs)
-from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.contract import program_buttons
 from knowledge import query
 from knowledge.models import Program
 
@@ -56,9 +56,11 @@ class ActionFallback(Action):
                 offer_topics(dispatcher, domain, db, "utter_low_confidence")
                 return []
             desk = general_desk(db)
+            # The likely programs are offered as buttons only: nothing is recommended, so
+            # custom.programs stays empty (an unclear question may be out of scope).
             dispatcher.utter_message(
                 text=render(domain, "utter_low_confidence_candidates", name=desk.name, phone=desk.main_desk.phone),
-                buttons=program_buttons(candidates), json_message=programs_payload(candidates))
+                buttons=program_buttons(candidates), json_message=NO_PROGRAMS)
         return []
 
 

@@ -1,0 +1,46 @@
+"""Pure parts of the bot: number parsing, the input guard, and the LINE renderer's limits."""
+from __future__ import annotations
+
+import pytest
+
+from bot.actions import parsing
+from bot.channels.line_render import render, split_text, utf16_units
+from bot.components.input_guard import input_problem
+
+
+@pytest.mark.parametrize("text, yen", [("300万円", 3_000_000), ("１億２０００万", 120_000_000), ("250,000円", 250_000),
+                                       ("50万", 500_000), ("3年計画", None), ("5回", None)])
+def test_amounts(text, yen):
+    assert parsing.amount_yen(text) == yen
+
+
+def test_counts():
+    assert parsing.employees("従業員４５０人") == 450 and parsing.plan_years("三年計画") == 3
+    assert parsing.employees("人が足りない") is None
+
+
+@pytest.mark.parametrize("text, problem", [("", "empty"), ("   \n", "empty"), ("あ" * 1001, "too_long"),
+                                           ("😀😀", "no_text"), ("？？？", "no_text"), ("12345", "no_text"),
+                                           ("<script>alert(1)</script>", "non_japanese"),
+                                           ("'; DROP TABLE programs; --", "non_japanese"),
+                                           ("Hello, I need help", "non_japanese"), ("DX", None), ("ＤＸ", None),
+                                           ("後継者がいない", None), ("<b>特許</b>の相談", None), ("ｿｳｷﾞｮｳ", None)])
+def test_input_guard(text, problem):
+    assert input_problem(text, 1000) == problem
+
+
+def test_line_text_is_split_within_limits():
+    pieces = split_text("😀" * 3000)  # emoji count as two UTF-16 units
+    assert all(utf16_units(p) <= 5000 for p in pieces) and "".join(pieces) == "😀" * 3000
+
+
+def test_line_reply_stays_within_five_messages_and_thirteen_quick_replies():
+    replies = [{"text": f"段落{i}\n" + "あ" * 4990} for i in range(8)]
+    replies.append({"text": "選んでください", "buttons": [{"title": f"とても長いボタンの名前その{i}です", "payload": f"/x{i}"}
+                                                      for i in range(20)]})
+    replies.append({"custom": {"programs": [{"section": 21, "slug": "s", "name": "n", "desk": "d",
+                                             "phone": "017-723-1040"}]}})
+    messages = render(replies)
+    assert len(messages) == 5 and messages[-1].type == "flex"
+    items = messages[-1].quick_reply.items
+    assert len(items) == 13 and all(len(i.action.label) <= 20 for i in items)
