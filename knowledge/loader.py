@@ -61,8 +61,7 @@ def _field_path(location: Sequence[Any]) -> str:
     for part in location:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part in {"employee_limit", "value_added_growth", "payroll_growth", "plan_period",
-                      "cost_share", "visit_limit"}:
+        elif part in schema.RULE_KINDS:
             continue  # the discriminator's own name in pydantic's path, not a YAML key
         else:
             text += f".{part}" if text else str(part)

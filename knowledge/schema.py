@@ -146,6 +146,11 @@ Rule = Annotated[
 ]
 
 
+RULE_KINDS = frozenset(kind for model in (EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule,
+                                          VisitLimitRule)
+                        for kind in model.model_fields["kind"].annotation.__args__)
+
+
 class Program(Strict):
     section: int = Field(ge=1, le=22)
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -1,7 +1,7 @@
 """Questions the guide answers with numbers: 経営革新 eligibility and growth targets, cost shares."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
