@@ -19,7 +19,6 @@ from typing import Dict, List
 import requests
 
 from eval import servers
-from knowledge.loader import load
 
 OUR_TURNS = ["こんにちは", "後継者がいなくて困っています", "費用は？", "電話番号は？", "弘前です",
              "受付時間は？", "ありがとうございました", "さようなら"]
@@ -71,8 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kb_url = f"sqlite:///{work / 'knowledge.db'}"
-        load(kb_url)
+        kb_url = servers.loaded_knowledge(work)
         with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075) as processes:
             ours = bench("this assistant", "http://127.0.0.1:5025/webhooks/rest/webhook", OUR_TURNS,
                          processes[-1].pid, args.rounds)

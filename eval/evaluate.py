@@ -52,13 +52,11 @@ def replies_over_rest(model: str, texts: List[str]) -> List[List[int]]:
     import requests
 
     from eval import servers
-    from knowledge.loader import load
-
+    
     sections = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kb_url = f"sqlite:///{work / 'knowledge.db'}"
-        load(kb_url)
+        kb_url = servers.loaded_knowledge(work)
         with servers.assistant(work, kb_url, rasa_port=5045, actions_port=5085, model=model):
             for text in texts:
                 messages = requests.post("http://127.0.0.1:5045/webhooks/rest/webhook", timeout=60,

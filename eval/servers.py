@@ -30,6 +30,15 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"server did not start in {START_TIMEOUT}s; log:\n{log.read_text()[-3000:]}")
 
 
+def loaded_knowledge(workdir: Path) -> str:
+    """URL of a new SQLite knowledge database in ``workdir``, built by the real loader."""
+    from knowledge.loader import load
+
+    url = f"sqlite:///{workdir / 'knowledge.db'}"
+    load(url)
+    return url
+
+
 def trained_model() -> str:
     """The model for the current data (trains first if the data changed)."""
     return subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True,

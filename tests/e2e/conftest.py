@@ -12,7 +12,6 @@ import requests
 
 from eval import servers
 from tests.e2e.line_stub import LineApiStub
-from knowledge.loader import load
 
 RASA_PORT = 5015
 ACTIONS_PORT = 5065
@@ -33,8 +32,7 @@ def line_api():
 def assistant(tmp_path_factory, line_api):
     """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
     workdir = tmp_path_factory.mktemp("assistant")
-    kb_url = f"sqlite:///{workdir / 'knowledge.db'}"
-    load(kb_url)
+    kb_url = servers.loaded_knowledge(workdir)
     credentials = workdir / "credentials.yml"
     credentials.write_text("rest:\nbot.channels.line.LineInput:\n"
                            f'  channel_secret: "{LINE_SECRET}"\n  access_token: "{LINE_TOKEN}"\n'
@@ -105,8 +103,7 @@ def console_url(assistant, tmp_path_factory):
     import sys
 
     workdir = tmp_path_factory.mktemp("console")
-    kb_url = f"sqlite:///{workdir / 'knowledge.db'}"
-    load(kb_url)
+    kb_url = servers.loaded_knowledge(workdir)
     command = [sys.executable, "-m", "console", "--port", str(CONSOLE_PORT)]
     env = {"KNOWLEDGE_DB_URL": kb_url, "CONSOLE_PASSWORD": CONSOLE_PASSWORD, "RASA_URL": assistant,
            "RASA_API_TOKEN": RASA_API_TOKEN, "PYTHONPATH": str(servers.ROOT)}
