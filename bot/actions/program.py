@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.common import (SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text, render,
                                 slug_of_intent, store_session)
 from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.fallback import offer_topics
 from knowledge import query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
@@ -108,8 +109,9 @@ class ActionRecommendProgram(Action):
                     ask_which(dispatcher, domain, [query.program(db, slug_of_intent(i)) for i in close])
                     return []
                 program = query.program(db, slug_of_intent(intent) or "")
-            if program is None:
-                return [*ActionWhichProgram.fallback(dispatcher, domain, db)]
+            if program is None:  # a stale button or an unknown section: offer the topics instead
+                offer_topics(dispatcher, domain, db, "utter_low_confidence")
+                return []
             return recommend(dispatcher, tracker, domain, db, program)
 
 
@@ -118,13 +120,6 @@ class ActionWhichProgram(Action):
 
     def name(self) -> Text:
         return "action_which_program"
-
-    @staticmethod
-    def fallback(dispatcher, domain, db) -> List[Dict[Text, Any]]:
-        from bot.actions.fallback import offer_topics
-
-        offer_topics(dispatcher, domain, db, "utter_low_confidence")
-        return []
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         text = latest_text(tracker) + " " + " ".join(tracker.get_latest_entity_values("market"))

@@ -118,3 +118,10 @@ def test_bad_input_answers(problem, words):
     entity = {"entity": "input_problem", "value": problem}
     text, programs, _, events = run(ActionBadInput(), "", "bad_input", slots={"program": "21"}, entities=[entity])
     assert words in text and programs == [[]] and events == []  # the program slot is left as it was
+
+
+def test_unknown_program_button_offers_topics_instead_of_failing():
+    entity = {"entity": "program", "value": "99"}
+    text, programs, messages, events = run(ActionRecommendProgram(), '/choose_program{"program":"99"}',
+                                           "choose_program", entities=[entity])
+    assert programs == [[]] and messages[0]["buttons"] and events == []
