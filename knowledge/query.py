@@ -46,20 +46,6 @@ def places_near(program_row: Program, location: Location) -> LocalMatch:
     return LocalMatch(location, in_area, False)
 
 
-def places_in_area(db: Session, area: str, section: Optional[int] = None) -> List[Place]:
-    stmt = select(Place).where(Place.area == area).order_by(Place.program_section, Place.rank)
-    if section is not None:
-        stmt = stmt.where(Place.program_section == section)
-    return list(db.execute(stmt).scalars())
-
-
-def desks_in_area(db: Session, area: str, section: Optional[int] = None) -> List[Desk]:
-    stmt = select(Desk).where(Desk.area == area).order_by(Desk.program_section, Desk.rank)
-    if section is not None:
-        stmt = stmt.where(Desk.program_section == section)
-    return list(db.execute(stmt).scalars())
-
-
 # ---- single fields -------------------------------------------------------------------------------
 
 def field_value(program_row: Program, name: str) -> Optional[str]:

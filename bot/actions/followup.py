@@ -45,12 +45,19 @@ def all_phones(program: Program) -> str:
     return "、".join(f"{d.phone}{d.phone_note or ''}（{d.role}：{d.name}）" for d in program.desks if d.phone)
 
 
+def place_phone(place) -> str:
+    """「電話：0172-52-2111（内線641）」 for the place's first contact with a phone, or ""."""
+    contact = next((c for c in place.contacts if c.phone), None)
+    if contact is None:
+        return ""
+    return f"電話：{contact.phone}" + (f"（内線{contact.extension}）" if contact.extension else "")
+
+
 def places_text(places) -> str:
     lines = []
     for place in places:
-        contact = next((c for c in place.contacts if c.phone), None)
-        phone = f" 電話：{contact.phone}" + (f"（内線{contact.extension}）" if contact.extension else "") if contact else ""
-        lines.append(f"\n・{place.name}" + (f"（{place.address}）" if place.address else "") + phone)
+        phone = place_phone(place)
+        lines.append(f"\n・{place.name}" + (f"（{place.address}）" if place.address else "") + (f" {phone}" if phone else ""))
     return "".join(lines)
 
 

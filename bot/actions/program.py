@@ -11,6 +11,7 @@ from bot.actions.common import (SLOT_LOCATION, SLOT_PROGRAM, entity_value, lates
                                 slug_of_intent, store_session)
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.fallback import offer_topics
+from bot.actions.followup import place_phone
 from knowledge import query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
@@ -42,10 +43,8 @@ def program_reply(domain: Dict[Text, Any], program: Program, location: Optional[
         near = query.places_near(program, location).places
         if near:
             place = near[0]
-            contact = place.contacts[0] if place.contacts else None
             text += render(domain, "utter_program_local", location=location.label, place=place.name,
-                           address=f"（{place.address}）" if place.address else "",
-                           contact=f"電話：{contact.phone}" if contact and contact.phone else "")
+                           address=f"（{place.address}）" if place.address else "", contact=place_phone(place))
     return text
 
 

@@ -125,3 +125,8 @@ def test_unknown_program_button_offers_topics_instead_of_failing():
     text, programs, messages, events = run(ActionRecommendProgram(), '/choose_program{"program":"99"}',
                                            "choose_program", entities=[entity])
     assert programs == [[]] and messages[0]["buttons"] and events == []
+
+
+def test_nearby_room_is_given_with_its_extension():
+    text, _, _, _ = run(ActionRecommendProgram(), "黒石で起業したい", "program_startup_support")
+    assert "黒石市創業相談ルーム" in text and "0172-52-2111（内線641）" in text
