@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete
+from sqlalchemy import delete, inspect
 from sqlalchemy.orm import Session
 
 from knowledge import models, schema
@@ -155,7 +155,7 @@ def _dump(value: Optional[BaseModel]) -> Optional[Dict[str, Any]]:
 def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Program:
     return models.Program(
         section=program.section, slug=program.slug, title=program.title, situation=program.situation,
-        name=program.name, summary=program.summary, keywords=program.keywords,
+        name=program.name, summary=program.summary, keywords=program.keywords, aliases=program.aliases,
         eligibility_target=program.eligibility.target, eligibility_conditions=program.eligibility.conditions,
         cost_text=program.cost.text, cost_free=program.cost.free, limits_text=program.limits.text,
         how_to_apply=program.how_to_apply, period=program.period, notes=program.notes,
@@ -197,10 +197,20 @@ def data_version(data_dir: Path = DATA_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
+def _schema_matches(engine) -> bool:
+    """Whether every existing table has exactly the columns the models declare (absent tables are fine)."""
+    inspector = inspect(engine)
+    existing = set(inspector.get_table_names())
+    return all({c["name"] for c in inspector.get_columns(table.name)} == {c.name for c in table.columns}
+               for table in models.Base.metadata.sorted_tables if table.name in existing)
+
+
 def load(url: str, data_dir: Path = DATA_DIR) -> GuideData:
     """Validate the data, then replace the database's contents with it in one transaction."""
     data = read_guide(data_dir)
     engine = engine_for(url)
+    if not _schema_matches(engine):  # the data's shape changed (a new column): rebuild the tables
+        models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)
     with Session(engine, future=True) as db, db.begin():
         for table in _TABLES_IN_DELETE_ORDER:

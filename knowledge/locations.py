@@ -22,10 +22,6 @@ class Location:
     area: str
     municipality: Optional[str] = None
 
-    @property
-    def label(self) -> str:
-        return self.municipality or f"{self.area}地域"
-
 
 def _names(db: Session) -> Tuple[Tuple[str, Location], ...]:
     """Every way of writing a place, longest first, so 「五所川原市」 wins over 「五所川原」."""

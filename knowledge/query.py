@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from knowledge.hours import OpeningHours, YearEnd
 from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
+from knowledge.text import normalize
 
 FIELDS = ("phone", "fax", "email", "address", "hours", "cost", "target", "limits", "how_to_apply")
 
@@ -99,3 +100,40 @@ def open_status(db: Session, where: Union[Desk, Place], moment: datetime) -> Opt
 def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
     """The program's desks and places that have opening hours in the guide."""
     return [x for x in [*program_row.desks, *program_row.places] if x.hours]
+
+
+# ---- programs named in free text -------------------------------------------------------------------
+
+def _naming_words(db: Session) -> List[Tuple[str, int]]:
+    """(normalized word, section) for every alias and every desk name that belongs to one program only.
+
+    Desk names shared by several programs (§10–§12 share one group) cannot name a program."""
+    programs = all_programs(db)
+    desk_owners: dict = {}
+    for row in programs:
+        for desk in row.desks:
+            desk_owners.setdefault(normalize(desk.name), set()).add(row.section)
+    words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
+    words += [(name, next(iter(owners))) for name, owners in desk_owners.items() if len(owners) == 1]
+    return sorted(set(words), key=lambda item: -len(item[0]))
+
+
+def programs_named_in(db: Session, text: str) -> List[Tuple[Program, str]]:
+    """Programs whose name, alias or own desk appears in ``text``, with the word that named each,
+    in order of first appearance.
+
+    Only names count, never generic words: 「事業承継の電話番号は？」 names §21, 「費用はかかりますか」 names none."""
+    haystack = normalize(text)
+    first: dict = {}
+    for word, section in _naming_words(db):  # longest first: the longest word at a position wins
+        position = haystack.find(word)
+        if word and position != -1 and position < first.get(section, (len(haystack) + 1, ""))[0]:
+            first[section] = (position, word)
+    return [(program(db, section), first[section][1]) for section in sorted(first, key=lambda s: first[s][0])]
+
+
+def mentions(program_row: Program, text: str) -> bool:
+    """Whether ``text`` occurs in the program's own record (name, aliases, keywords, offers, summary)."""
+    own = normalize(" ".join([program_row.name, program_row.summary, *program_row.aliases, *program_row.keywords,
+                              *(offer.name for offer in program_row.offers)]))
+    return normalize(text) in own

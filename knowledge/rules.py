@@ -42,12 +42,6 @@ class EligibilityResult:
     def eligible(self) -> bool:
         return self.employees <= self.max_employees
 
-    @property
-    def reason(self) -> str:
-        verdict = "対象です" if self.eligible else "対象外です"
-        joint = "のため、" if not self.eligible else "で、"
-        return f"{self.industry}は従業員{self.max_employees}人以下が対象{joint}{self.employees}人では{verdict}"
-
 
 def employee_limits(db: Session) -> List[Tuple[str, int]]:
     """(industry, max employees) in the guide's order."""

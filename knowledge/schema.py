@@ -159,6 +159,7 @@ class Program(Strict):
     name: str
     summary: str
     keywords: List[str]
+    aliases: List[str]
     offers: List[Offer]
     eligibility: Eligibility
     cost: Cost

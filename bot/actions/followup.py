@@ -1,120 +1,127 @@
-"""Follow-up questions about the program being discussed: 「費用は？」「電話番号は？」「何時まで？」."""
+"""Follow-up questions about the program under discussion: 「費用はかかりますか」「FAX番号を知りたい」."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import (SLOT_PROGRAM, current_program, latest_intent, latest_text, render, store_session,
-                                topic_programs)
+from bot.actions import facts, focus
+from bot.actions.base import AssistantAction
+from bot.actions.common import NO_PROGRAMS, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.places import location_response
 from knowledge import query, rules
 from knowledge.hours import JST
 from knowledge.locations import find_location
 from knowledge.models import Program
-from knowledge.search import search
 
-# intent -> (store field, how the field is called in a sentence)
+# intent -> the response family answering it (utter_answer_<field> / utter_missing_<field>)
 FIELD_OF_INTENT = {
-    "ask_cost": ("cost", "費用"), "ask_phone": ("phone", "電話番号"), "ask_fax": ("fax", "FAX番号"),
-    "ask_email": ("email", "メールアドレス"), "ask_place": ("address", "所在地"), "ask_hours": ("hours", "受付時間"),
-    "ask_eligibility": ("target", "対象"), "ask_limits": ("limits", "利用できる回数"),
-    "ask_how_to_apply": ("how_to_apply", "利用方法"),
+    "ask_cost": "cost", "ask_phone": "phone", "ask_fax": "fax", "ask_email": "email", "ask_place": "place",
+    "ask_hours": "hours", "ask_eligibility": "target", "ask_limits": "limits", "ask_how_to_apply": "how_to_apply",
 }
-# A follow-up that names its program (「事業承継の電話番号は？」) is answered about that program when
-# search ranks it first by this much over the second.
-SEARCH_MIN_SCORE = 8.0
-SEARCH_MIN_LEAD = 1.5
 
 
-def program_named_in(db, text: str) -> Optional[Program]:
-    hits = search(db, text, limit=2)
-    if hits and hits[0].score >= SEARCH_MIN_SCORE and (len(hits) == 1 or hits[0].score >= SEARCH_MIN_LEAD * hits[1].score):
-        return query.program(db, hits[0].section)
-    return None
+def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, Any]]:
+    """A follow-up before any program: ask which, with the main topics as buttons."""
+    dispatcher.utter_message(response="utter_ask_program_first", buttons=program_buttons(topic_programs(db)),
+                             json_message=NO_PROGRAMS)
+    return []
 
 
-def all_phones(program: Program) -> str:
-    """Every desk's phone with its role, the main desk first: 「017-… （担当窓口）、017-… （申込先）」."""
-    if len(program.desks) == 1:
-        desk = program.main_desk
-        return f"{desk.phone}{desk.phone_note or ''}（{desk.name}）"
-    return "、".join(f"{d.phone}{d.phone_note or ''}（{d.role}：{d.name}）" for d in program.desks if d.phone)
+def say_missing(dispatcher: CollectingDispatcher, program: Program, field: Text) -> None:
+    desk = program.main_desk
+    dispatcher.utter_message(response=f"utter_missing_{field}", name=program.name, section=program.section,
+                             desk=desk.name, phone=facts.phone_text(desk.phone, desk.phone_note),
+                             json_message=programs_payload([program]))
 
 
-def place_phone(place) -> str:
-    """「電話：0172-52-2111（内線641）」 for the place's first contact with a phone, or ""."""
-    contact = next((c for c in place.contacts if c.phone), None)
-    if contact is None:
-        return ""
-    return f"電話：{contact.phone}" + (f"（内線{contact.extension}）" if contact.extension else "")
-
-
-def places_text(places) -> str:
-    lines = []
-    for place in places:
-        phone = place_phone(place)
-        lines.append(f"\n・{place.name}" + (f"（{place.address}）" if place.address else "") + (f" {phone}" if phone else ""))
-    return "".join(lines)
-
-
-def hours_answer(domain: Dict[Text, Any], db, program: Program, now: datetime) -> Optional[Text]:
+def say_hours(dispatcher: CollectingDispatcher, db, program: Program, now: datetime) -> bool:
+    """Hours of the first desk or place that has them, and whether it is open now."""
     where = next(iter(query.with_hours(program)), None)
     if where is None:
-        return None
+        return False
     status = query.open_status(db, where, now)
-    caveat = render(domain, "utter_hours_caveat", closures="、".join(status.caveats)) if status.caveats else ""
-    values = dict(name=program.name, where=where.name, hours=status.hours_text, caveat=caveat)
+    values = dict(name=program.name, section=program.section, where=where.name, hours=status.hours_text,
+                  json_message=programs_payload([program]))
     if status.is_open is None:
-        return render(domain, "utter_hours_unknown", **values)
-    if status.is_open:
-        return render(domain, "utter_hours_open", **values)
-    nxt = status.next_opening
-    next_open = f"{nxt.month}月{nxt.day}日（{'月火水木金土日'[nxt.weekday()]}）{nxt.hour}時{nxt.minute:02d}分" if nxt else "未定"
-    return render(domain, "utter_hours_closed", next_open=next_open, **values)
-
-
-def field_answer(domain: Dict[Text, Any], db, program: Program, intent: Text, text: Text) -> Text:
-    field, label = FIELD_OF_INTENT[intent]
-    if field == "hours":
-        answer = hours_answer(domain, db, program, datetime.now(JST))
-        if answer:
-            return answer
-    if field == "address" and program.places:
-        location = find_location(db, text)
-        near = query.places_near(program, location).places if location else ()
-        shown = near or program.places
-        intro = render(domain, "utter_field", name=program.name, label="窓口・会場",
-                       value="次のとおり" if not near else f"{location.label}のお近くでは次のとおり")
-        return intro + places_text(shown)
-    if field == "phone":
-        value = all_phones(program)
-    elif field == "limits" and not program.limits_text:
-        limit = rules.visit_limit(db, program.section)
-        value = limit.text if limit else None
+        dispatcher.utter_message(response="utter_answer_hours_unknown", **values)
+    elif status.is_open:
+        dispatcher.utter_message(response="utter_answer_hours_open", **values)
+    elif status.next_opening:
+        dispatcher.utter_message(response="utter_answer_hours_closed",
+                                 next_open=facts.moment_text(status.next_opening), **values)
     else:
-        value = query.field_value(program, field)
+        dispatcher.utter_message(response="utter_answer_hours_unknown", **values)
+    return True
+
+
+def say_places(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
+    """The desk's address, and the program's places: the nearest ones when the message names a town."""
+    desk = program.main_desk
+    address = desk.address or desk.location
+    payload = programs_payload([program])
+    location = find_location(db, text) if program.places else None
+    near = query.places_near(program, location).places if location else ()
+    if near:
+        response, where = location_response("utter_answer_place_near", location)
+        dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                 places=facts.place_lines(near), json_message=payload, **where)
+    elif program.places:
+        dispatcher.utter_message(response="utter_answer_place_list", name=program.name, section=program.section,
+                                 places=facts.place_lines(program.places), json_message=payload)
+    elif address:
+        dispatcher.utter_message(response="utter_answer_place", name=program.name, section=program.section,
+                                 desk=desk.name, address=address, json_message=payload)
+    else:
+        say_missing(dispatcher, program, "place")
+
+
+def field_value(db, program: Program, field: Text) -> Optional[Text]:
+    """The guide's text for one field, whole; lists (phones of several desks, conditions) as lines."""
+    if field in ("phone", "fax", "email"):
+        return "\n".join(facts.field_lines(program, field)) or None
+    if field == "target":
+        target = program.eligibility_target
+        conditions = program.eligibility_conditions or []
+        if not target:
+            return None
+        return target + ("\n" + facts.bullet_lines(conditions) if conditions else "")
+    if field == "limits":
+        if program.limits_text:
+            return program.limits_text
+        limit = rules.visit_limit(db, program.section)
+        return limit.text if limit else None
+    return query.field_value(program, field)
+
+
+def answer_field(dispatcher: CollectingDispatcher, db, program: Program, field: Text, text: Text) -> None:
+    if field == "hours":
+        if not say_hours(dispatcher, db, program, datetime.now(JST)):
+            say_missing(dispatcher, program, "hours")
+        return
+    if field == "place":
+        say_places(dispatcher, db, program, text)
+        return
+    value = field_value(db, program, field)
     if not value:
-        return render(domain, "utter_field_missing", name=program.name, label=label, phone=program.main_desk.phone)
-    return render(domain, "utter_field", name=program.name, label=label, value=value)
+        say_missing(dispatcher, program, field)
+        return
+    dispatcher.utter_message(response=f"utter_answer_{field}", name=program.name, section=program.section,
+                             value=value, json_message=programs_payload([program]))
 
 
-class ActionAnswerField(Action):
+class ActionAnswerField(AssistantAction):
     def name(self) -> Text:
         return "action_answer_field"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        intent = latest_intent(tracker)
-        with store_session() as db:
-            program = program_named_in(db, latest_text(tracker)) or current_program(db, tracker)
-            if program is None or intent not in FIELD_OF_INTENT:
-                dispatcher.utter_message(text=render(domain, "utter_ask_program_first"),
-                                         buttons=program_buttons(topic_programs(db)), json_message={"programs": []})
-                return []
-            dispatcher.utter_message(text=field_answer(domain, db, program, intent, latest_text(tracker)),
-                                     json_message=programs_payload([program]))
-            return [SlotSet(SLOT_PROGRAM, str(program.section))]
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        program = focus.program_in_focus(db, tracker)
+        field = FIELD_OF_INTENT.get(latest_intent(tracker) or "")
+        if program is None or field is None:
+            return ask_program_first(dispatcher, db)
+        answer_field(dispatcher, db, program, field, latest_text(tracker))
+        return [SlotSet(SLOT_PROGRAM, str(program.section))]

@@ -3,20 +3,18 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
-from bot.actions.common import render, store_session, topic_programs
+from bot.actions.base import AssistantAction
+from bot.actions.common import NO_PROGRAMS, topic_programs
 from bot.actions.contract import program_buttons
 
 
-class ActionGreet(Action):
+class ActionGreet(AssistantAction):
     def name(self) -> Text:
         return "action_greet"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        with store_session() as db:
-            buttons = program_buttons(topic_programs(db))
-        dispatcher.utter_message(text=render(domain, "utter_greet"), buttons=buttons, json_message={"programs": []})
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_greet", buttons=program_buttons(topic_programs(db)),
+                                 json_message=NO_PROGRAMS)
         return []

@@ -1,46 +1,48 @@
-"""「弘前です」: remember where the user is and narrow the current program to the nearest place."""
+"""「弘前です」: remember where the user is and narrow the program under discussion to the nearest place."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import SLOT_LOCATION, current_program, entity_value, latest_text, render, store_session
+from bot.actions import facts, focus
+from bot.actions.base import AssistantAction
+from bot.actions.common import NO_PROGRAMS, SLOT_LOCATION, SLOT_PROGRAM, latest_text
 from bot.actions.contract import programs_payload
-from bot.actions.followup import places_text
+from bot.actions.places import location_response
 from knowledge import query
 from knowledge.locations import find_location
 
 
-class ActionAnswerLocation(Action):
+class ActionAnswerLocation(AssistantAction):
     def name(self) -> Text:
         return "action_answer_location"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        with store_session() as db:
-            location = find_location(db, latest_text(tracker)) or find_location(
-                db, entity_value(tracker, "municipality") or "")
-            if location is None:
-                dispatcher.utter_message(text=render(domain, "utter_location_unknown"), json_message={"programs": []})
-                return []
-            events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
-            program = current_program(db, tracker)
-            if program is None:
-                dispatcher.utter_message(text=render(domain, "utter_location_saved", location=location.label,
-                                                     area=location.area), json_message={"programs": []})
-                return events
-            near = query.places_near(program, location).places if program.places else ()
-            if near:
-                text = render(domain, "utter_location_places", location=location.label, name=program.name,
-                              places=places_text(near))
-            else:
-                desk = program.main_desk
-                text = render(domain, "utter_location_same", name=program.name, location=location.label,
-                              desk=desk.name, phone=desk.phone)
-                if program.places:
-                    text += places_text(program.places)
-            dispatcher.utter_message(text=text, json_message=programs_payload([program]))
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        location = find_location(db, latest_text(tracker))
+        if location is None:
+            dispatcher.utter_message(response="utter_location_unknown", json_message=NO_PROGRAMS)
+            return []
+        events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
+        program = focus.program_in_focus(db, tracker)
+        if program is None:
+            response, where = location_response("utter_location_saved", location)
+            dispatcher.utter_message(response=response, json_message=NO_PROGRAMS, **where)
             return events
+        payload = programs_payload([program])
+        near = query.places_near(program, location).places if program.places else ()
+        desk = program.main_desk
+        if near:
+            response, where = location_response("utter_location_places", location)
+            dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                     places=facts.place_lines(near), json_message=payload, **where)
+        elif program.places:
+            response, where = location_response("utter_location_no_local_place", location)
+            dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                     places=facts.place_lines(program.places), json_message=payload, **where)
+        else:
+            response, where = location_response("utter_location_same_desk", location)
+            dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                     desk=desk.name, contacts=facts.contacts(desk), json_message=payload, **where)
+        return [*events, SlotSet(SLOT_PROGRAM, str(program.section))]

@@ -61,3 +61,17 @@ def first_keyword(text: str, keywords: Sequence[str]) -> Optional[str]:
     normalized = normalize(text)
     found = [(normalized.find(normalize(k)), k) for k in keywords if normalize(k) in normalized]
     return min(found)[1] if found else None
+
+
+# Words ending in 業 that are not an industry (「事業」「企業」「創業」…).
+_NOT_INDUSTRIES = ("事業", "企業", "創業", "営業", "従業", "作業", "産業", "授業", "卒業", "開業", "廃業", "休業",
+                   "就業", "残業", "起業", "同業", "実業", "分業", "工業団地")
+
+
+def industry_word(text: str) -> Optional[str]:
+    """An industry the user names in their own words (「建設業」「運送業」「飲食業」), or None."""
+    for match in re.finditer(r"([一-龥ァ-ヶー]{1,5}業)", normalize(text)):
+        word = match.group(1)
+        if not any(word.endswith(other) for other in _NOT_INDUSTRIES):
+            return word
+    return None

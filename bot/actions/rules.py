@@ -1,103 +1,157 @@
-"""Questions the guide answers with numbers: 経営革新 eligibility and growth targets, cost shares."""
+"""Questions the guide answers with numbers: 経営革新 eligibility and growth targets, cost shares.
+
+Which program a question is about is decided by :mod:`bot.actions.focus`, as for every follow-up:
+「自己負担はいくら？」 while §6 is under discussion is a question about §6's cost, not §19's share.
+"""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import parsing
-from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text, render, store_session
+from bot.actions import facts, focus, parsing
+from bot.actions.base import AssistantAction
+from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text
 from bot.actions.contract import programs_payload
+from bot.actions.followup import answer_field, ask_program_first
+from bot.actions.program import ask_which
 from knowledge import query, rules
 from knowledge.models import Program
 
 INNOVATION_SECTION = rules.INNOVATION_SECTION
-EXPERT_SECTION = 19        # 専門家派遣: the user pays 1/3
-REVITALIZATION_SECTION = 22  # 活性化協議会: 2/3 up to per-frame caps
-REVITALIZATION_WORDS = ("枠", "計画策定", "伴走", "デューデリ", "活性化", "再生", "経営改善", "金融機関")
+# Items of §22's cost rules, as owners write them (longest first wins in first_keyword).
 ITEM_WORDS = ("計画策定", "伴走支援（決算期）", "伴走支援（期中）", "伴走", "デューデリジェンス", "金融機関交渉",
               "民間金融機関")
 
 
 def yen(value: int) -> Text:
-    """300万円 / 33,334円: how amounts are said in Japanese."""
+    """300万円 / 33,334円: how amounts are written in Japanese."""
     if value >= 10_000 and value % 10_000 == 0:
         return f"{value // 10_000:,}万円"
     return f"{value:,}円"
 
 
-def innovation_answer(domain, db, text: Text) -> Text:
-    industry = parsing.first_keyword(text, ["製造", "卸売", "小売", "小売り", "サービス"])
+def limits_lines(db) -> Text:
+    return facts.bullet_lines(f"{industry} 従業員{count}人以下" for industry, count in rules.employee_limits(db))
+
+
+def say_innovation_eligibility(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
+    """Whether the user's company size fits 経営革新; every figure from the rules table."""
     count = parsing.employees(text)
-    limits = "、".join(f"{industry}は従業員{count}人以下" for industry, count in rules.employee_limits(db))
-    if industry is None or count is None:
-        return render(domain, "utter_rule_need_industry", limits=limits)
-    try:
-        result = rules.innovation_eligibility(db, industry, count)
-    except rules.RuleNotFound:
-        return render(domain, "utter_rule_need_industry", limits=limits)
-    return render(domain, "utter_rule_eligibility", reason=result.reason)
+    limits = rules.employee_limits(db)
+    desk = program.main_desk
+    common = dict(section=program.section, limits=limits_lines(db), json_message=programs_payload([program]),
+                  phone=facts.phone_text(desk.phone, desk.phone_note))
+    if count is None:
+        dispatcher.utter_message(response="utter_innovation_limits", **common)
+        return
+    industry = parsing.first_keyword(text, ["製造", "卸売", "小売", "小売り", "サービス"])
+    result = None
+    if industry is not None:
+        try:
+            result = rules.innovation_eligibility(db, industry, count)
+        except rules.RuleNotFound:
+            result = None
+    smallest, largest = min(c for _, c in limits), max(c for _, c in limits)
+    if result is not None:
+        response = "utter_innovation_eligible" if result.eligible else "utter_innovation_not_eligible"
+        dispatcher.utter_message(response=response, industry=result.industry, max_employees=result.max_employees,
+                                 employees=count, **common)
+    elif count <= smallest:
+        dispatcher.utter_message(response="utter_innovation_eligible_any", employees=count, smallest=smallest,
+                                 **common)
+    elif count > largest:
+        dispatcher.utter_message(response="utter_innovation_not_eligible_any", employees=count, largest=largest,
+                                 **common)
+    elif parsing.industry_word(text):
+        dispatcher.utter_message(response="utter_innovation_industry_unlisted", employees=count,
+                                 industry=parsing.industry_word(text), **common)
+    else:
+        dispatcher.utter_message(response="utter_innovation_depends", employees=count, **common)
 
 
-def growth_answer(domain, db, text: Text) -> Text:
+def say_growth(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
     years = parsing.plan_years(text)
+    payload = programs_payload([program])
     if years is not None:
         try:
             need = rules.growth_requirement(db, years)
-            return render(domain, "utter_rule_growth", years=years, value_added=need.value_added_percent,
-                          payroll=need.payroll_percent)
         except rules.RuleNotFound:
-            pass
+            need = None
+        if need is not None:
+            dispatcher.utter_message(response="utter_growth_years", section=program.section, years=years,
+                                     value_added=f"{need.value_added_percent:g}", payroll=f"{need.payroll_percent:g}",
+                                     json_message=payload)
+            return
     period = rules.plan_period(db)
-    table = "\n".join(f"・{g.plan_years}年間の計画：付加価値額 {g.value_added_percent}%以上、給与支給総額 "
-                      f"{g.payroll_percent}%以上" for g in rules.growth_table(db))
-    return render(domain, "utter_rule_growth_table", table=table, min_years=period.min_years,
-                  max_years=period.max_years, rnd_years=period.max_years_with_rnd)
+    table = facts.bullet_lines(f"{g.plan_years}年間の計画：付加価値額 {g.value_added_percent:g}%以上、給与支給総額 "
+                               f"{g.payroll_percent:g}%以上" for g in rules.growth_table(db))
+    dispatcher.utter_message(response="utter_growth_table", section=program.section, table=table,
+                             min_years=period.min_years, max_years=period.max_years,
+                             rnd_years=period.max_years_with_rnd, json_message=payload)
 
 
-def cost_share_section(tracker: Tracker, text: Text) -> int:
-    current = tracker.get_slot(SLOT_PROGRAM)
-    if current == str(REVITALIZATION_SECTION) or any(word in text for word in REVITALIZATION_WORDS):
-        return REVITALIZATION_SECTION
-    return EXPERT_SECTION
-
-
-def cost_share_answer(domain, db, program: Program, text: Text) -> Text:
-    amount = parsing.amount_yen(text)
+def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
     frames = rules.cost_share_frames(db, program.section)
+    payload = programs_payload([program])
+    desk = program.main_desk
+    phone = facts.phone_text(desk.phone, desk.phone_note)
     frame = parsing.first_keyword(text, [r.param("frame") for r in frames if r.param("frame")] + ["通常", "GL", "早期"])
     if len(frames) > 1 and frame is None:
-        names = "、".join(f"【{r.param('frame')}】" for r in frames)
-        return render(domain, "utter_rule_need_frame", name=program.name, frames=names)
+        dispatcher.utter_message(response="utter_cost_share_frames", name=program.name, section=program.section,
+                                 frames=facts.bullet_lines(r.param("text") for r in frames), json_message=payload)
+        return
+    amount = parsing.amount_yen(text)
     if amount is None:
-        return render(domain, "utter_rule_need_amount", rule_text=frames[0].param("text") if len(frames) == 1 else "")
-    item = parsing.first_keyword(text, ITEM_WORDS)
+        rule_texts = [r.param("text") for r in frames if frame is None or frame in (r.param("frame") or "")]
+        dispatcher.utter_message(response="utter_cost_share_rule", name=program.name, section=program.section,
+                                 rule=facts.bullet_lines(rule_texts or [frames[0].param("text")]), json_message=payload)
+        return
     try:
-        result = rules.cost_share(db, program.section, amount, frame=frame, item=item)
+        result = rules.cost_share(db, program.section, amount, frame=frame, item=parsing.first_keyword(text, ITEM_WORDS))
     except rules.RuleNotFound:
-        return render(domain, "utter_rule_unknown", phone=program.main_desk.phone)
-    share = f"{result.share.denominator}分の{result.share.numerator}"
-    cap_note = render(domain, "utter_rule_cap_note", cap=yen(result.cap_yen)) if result.capped else ""
-    label = f"{result.frame}・{share}" if result.frame else share
-    return render(domain, "utter_rule_cost_share", name=program.name, amount=yen(amount), share_label=label,
-                  subsidy=yen(result.subsidy_yen), self_pay=yen(result.self_pay_yen), cap_note=cap_note)
+        dispatcher.utter_message(response="utter_cost_share_unknown", name=program.name, phone=phone,
+                                 json_message=payload)
+        return
+    values = dict(name=program.name, section=program.section, amount=yen(amount),
+                  share=f"{result.share.denominator}分の{result.share.numerator}", subsidy=yen(result.subsidy_yen),
+                  self_pay=yen(result.self_pay_yen), json_message=payload)
+    if result.capped:
+        dispatcher.utter_message(response="utter_cost_share_capped", cap=yen(result.cap_yen), **values)
+    else:
+        dispatcher.utter_message(response="utter_cost_share_result", **values)
 
 
-class ActionAnswerRule(Action):
+def cost_share_programs(db) -> List[Program]:
+    return [p for p in query.all_programs(db) if rules.cost_share_frames(db, p.section)]
+
+
+class ActionAnswerRule(AssistantAction):
     def name(self) -> Text:
         return "action_answer_rule"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         intent, text = latest_intent(tracker), latest_text(tracker)
-        with store_session() as db:
-            if intent == "ask_cost_share":
-                program = query.program(db, cost_share_section(tracker, text))
-                answer = cost_share_answer(domain, db, program, text)
-            else:
-                program = query.program(db, INNOVATION_SECTION)
-                answer = (innovation_answer if intent == "ask_innovation_eligibility" else growth_answer)(domain, db, text)
-            dispatcher.utter_message(text=answer, json_message=programs_payload([program]))
+        program: Optional[Program] = focus.program_in_focus(db, tracker)
+        if intent == "ask_cost_share":
+            if program is None:
+                ask_which(dispatcher, cost_share_programs(db))
+                return []
+            if rules.cost_share_frames(db, program.section):
+                say_cost_share(dispatcher, db, program, text)
+            else:  # a program without a cost share: its cost, as the guide gives it
+                answer_field(dispatcher, db, program, "cost", text)
             return [SlotSet(SLOT_PROGRAM, str(program.section))]
+        if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
+            answer_field(dispatcher, db, program, "target", text)  # 「うちは対象？」 about the program in focus
+            return [SlotSet(SLOT_PROGRAM, str(program.section))]
+        innovation = query.program(db, INNOVATION_SECTION)
+        if intent == "ask_innovation_eligibility":
+            say_innovation_eligibility(dispatcher, db, innovation, text)
+        elif intent == "ask_growth_requirement":
+            say_growth(dispatcher, db, innovation, text)
+        else:
+            return ask_program_first(dispatcher, db)
+        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]

@@ -1,0 +1,68 @@
+"""Labelled lines of facts from the store (「電話：…」「・会場名（住所）」): the one home of their format.
+
+Guide text is never spliced into a sentence: it is shown whole after a label, or as a list line.
+Sentences around these lines live in domain.yml.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable, List, Optional
+
+from knowledge.models import Desk, Place, Program
+
+WEEKDAYS = "月火水木金土日"
+
+
+def phone_text(phone: str, note: Optional[str] = None, extension: Optional[str] = None) -> str:
+    """「017-734-9418」, with the guide's note or 内線 as written: the one formatter of a phone number."""
+    return phone + (note or "") + (f"（内線{extension}）" if extension else "")
+
+
+def desk_lines(desk: Desk, with_name: bool = False) -> List[str]:
+    """A desk's contacts, one labelled line each, as the guide gives them."""
+    lines = [f"窓口：{desk.name}"] if with_name else []
+    if desk.phone:
+        lines.append(f"電話：{phone_text(desk.phone, desk.phone_note)}")
+    if desk.fax:
+        lines.append(f"FAX：{desk.fax}")
+    if desk.email:
+        lines.append(f"メール：{desk.email}")
+    if desk.hours:
+        lines.append(f"受付：{desk.hours['text']}")
+    return lines
+
+
+def contacts(desk: Desk) -> str:
+    return "\n".join(desk_lines(desk))
+
+
+def field_lines(program: Program, field: str) -> List[str]:
+    """Every desk's value of one contact field (phone, fax, email), labelled by desk when there are several."""
+    labels = {"phone": "電話", "fax": "FAX", "email": "メール"}
+    several = len(program.desks) > 1
+    lines = []
+    for desk in program.desks:
+        value = phone_text(desk.phone, desk.phone_note) if field == "phone" and desk.phone else getattr(desk, field)
+        if value:
+            lines.append(f"{labels[field]}：{value}" + (f"（{desk.role}：{desk.name}）" if several else ""))
+    return lines
+
+
+def place_line(place: Place) -> str:
+    """「・黒石市創業相談ルーム（黒石市…） 電話：0172-52-2111（内線641）」"""
+    contact = next((c for c in place.contacts if c.phone), None)
+    phone = f" 電話：{phone_text(contact.phone, extension=contact.extension)}" if contact else ""
+    return f"・{place.name}" + (f"（{place.address}）" if place.address else "") + phone
+
+
+def place_lines(places: Iterable[Place]) -> str:
+    return "\n".join(place_line(place) for place in places)
+
+
+def bullet_lines(items: Iterable[str]) -> str:
+    return "\n".join(f"・{item}" for item in items)
+
+
+def moment_text(moment: datetime) -> str:
+    """「12月1日（月）8時30分」"""
+    return f"{moment.month}月{moment.day}日（{WEEKDAYS[moment.weekday()]}）{moment.hour}時{moment.minute:02d}分"

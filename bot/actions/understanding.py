@@ -1,0 +1,59 @@
+"""How sure the assistant is of what the user meant: the one ambiguity policy every action follows.
+
+Rasa's FallbackClassifier is not in the pipeline on purpose: its threshold would be a second policy
+beside this one. Every action asks :func:`read` first and acts only on a sure reading; an unsure one
+is answered by asking (「〜についてのご相談でしょうか？」) or, when nothing in the guide fits, honestly.
+Thresholds were tuned on eval/heldout.yml and cross-validation, never on the owner-voice blind set.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Text, Tuple
+
+from bot.actions.intents import is_program_intent, slug_of_intent
+
+# The top intent is acted on from this confidence up.
+CONFIDENT = 0.5
+# Below it, program intents from this confidence up are offered as "did you mean" candidates.
+LEANING = 0.1
+# A sure program whose runner-up program is within this margin (and itself leaning) is asked about.
+CLOSE_MARGIN = 0.15
+# At most this many candidates are offered when unsure.
+MAX_CANDIDATES = 2
+# Intents whose low confidence is never turned into a program suggestion.
+HONEST_INTENTS = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "bot_challenge", "bad_input"})
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the latest message means, and whether the assistant may act on it."""
+
+    intent: Optional[Text]
+    confidence: float
+    sure: bool
+    candidates: Tuple[Text, ...] = ()  # program slugs to ask about, best first (empty when sure)
+
+
+def _is_button(message: Dict[Text, Any]) -> bool:
+    """Buttons send ``/intent{...}`` payloads: Rasa gives them confidence 1.0 and they are meant."""
+    return (message.get("text") or "").startswith("/")
+
+
+def read(message: Dict[Text, Any]) -> Reading:
+    """Judge the latest message (``tracker.latest_message``) by its intent ranking."""
+    intent = message.get("intent") or {}
+    name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+    if _is_button(message) or name == "bad_input":
+        return Reading(name, confidence, True)
+    ranking = message.get("intent_ranking") or [intent]
+    programs = [(slug_of_intent(r["name"]), r["confidence"]) for r in ranking if is_program_intent(r.get("name"))]
+    if confidence >= CONFIDENT:
+        if is_program_intent(name) and len(programs) > 1:
+            second = programs[1][1]
+            if second >= LEANING and confidence - second < CLOSE_MARGIN:
+                return Reading(name, confidence, False, tuple(slug for slug, _ in programs[:MAX_CANDIDATES]))
+        return Reading(name, confidence, True)
+    if name in HONEST_INTENTS:
+        return Reading(name, confidence, False)
+    leaning = tuple(slug for slug, score in programs if score >= LEANING)[:MAX_CANDIDATES]
+    return Reading(name, confidence, False, leaning)

@@ -1,0 +1,82 @@
+"""Answers when the assistant is not sure, or when nothing fits: ask, don't give up; be honest otherwise.
+
+- Leaning to one or two programs: 「〜についてのご相談でしょうか？」 with them as cards and buttons,
+  the way Rasa's two-stage fallback asks to confirm (the "which one?" contract).
+- A follow-up it half understood while a program is under discussion: ask to confirm the question.
+- Leaning to nothing in the guide (or out of scope): say so, name the general desk, recommend nothing.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import facts, focus
+from bot.actions.base import AssistantAction
+from bot.actions.common import NO_PROGRAMS, entity_value, general_desk, latest_intent, topic_programs
+from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.followup import FIELD_OF_INTENT
+from bot.actions.understanding import Reading
+from knowledge import query
+
+BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
+                       "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
+# The input guard's limit, as users read it (bot/components/input_guard.py MAX_CHARACTERS).
+INPUT_LIMIT_TEXT = "1,000"
+
+
+def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
+    """Say honestly that nothing fits, name the general desk with its phone, offer topic buttons.
+
+    Nothing is recommended here, so ``custom.programs`` is empty."""
+    desk = general_desk(db).main_desk
+    dispatcher.utter_message(response=response, desk=general_desk(db).name,
+                             phone=facts.phone_text(desk.phone, desk.phone_note),
+                             buttons=program_buttons(topic_programs(db)), json_message=NO_PROGRAMS)
+
+
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:
+    """The answer to a reading the assistant may not act on. Slots are never changed here."""
+    candidates = [query.program(db, slug) for slug in reading.candidates]
+    if len(candidates) == 1:
+        dispatcher.utter_message(response="utter_confirm_program", name=candidates[0].name,
+                                 buttons=program_buttons(candidates), json_message=programs_payload(candidates))
+        return []
+    if len(candidates) >= 2:
+        dispatcher.utter_message(response="utter_confirm_programs", first=candidates[0].name,
+                                 second=candidates[1].name, buttons=program_buttons(candidates),
+                                 json_message=programs_payload(candidates))
+        return []
+    program = focus.program_in_focus(db, tracker)
+    if program is not None and reading.intent in FIELD_OF_INTENT:
+        dispatcher.utter_message(response=f"utter_confirm_{FIELD_OF_INTENT[reading.intent]}", name=program.name,
+                                 json_message=NO_PROGRAMS)
+        return []
+    offer_topics(dispatcher, db, "utter_out_of_scope" if reading.intent == "out_of_scope" else "utter_low_confidence")
+    return []
+
+
+class ActionFallback(AssistantAction):
+    """Out of scope, said with confidence: an honest answer with the general desk, no program."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        offer_topics(dispatcher, db, "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope"
+                     else "utter_low_confidence")
+        return []
+
+
+class ActionBadInput(Action):
+    """Input the guard could not read (empty, too long, emoji only, not Japanese): say what to send instead."""
+
+    def name(self) -> Text:
+        return "action_bad_input"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        problem = entity_value(tracker, "input_problem") or "no_text"
+        dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
+                                 limit=INPUT_LIMIT_TEXT, json_message=NO_PROGRAMS)
+        return []
