@@ -105,16 +105,16 @@ def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
 # ---- programs named in free text -------------------------------------------------------------------
 
 def _naming_words(db: Session) -> List[Tuple[str, int]]:
-    """(normalized word, section) for every alias and every desk name that belongs to one program only.
+    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only.
 
-    Desk names shared by several programs (§10–§12 share one group) cannot name a program."""
+    Names shared by several programs (§10–§12 share one desk) cannot name a program."""
     programs = all_programs(db)
-    desk_owners: dict = {}
+    owners: dict = {}
     for row in programs:
-        for desk in row.desks:
-            desk_owners.setdefault(normalize(desk.name), set()).add(row.section)
+        for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
+            owners.setdefault(normalize(name), set()).add(row.section)
     words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
-    words += [(name, next(iter(owners))) for name, owners in desk_owners.items() if len(owners) == 1]
+    words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
     return sorted(set(words), key=lambda item: -len(item[0]))
 
 

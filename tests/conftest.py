@@ -16,7 +16,7 @@ from knowledge.db import session
 from knowledge.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
-GUIDE = ROOT.parent / "shared" / "seeds" / "000_a687564cab3fa08b.txt"
+GUIDE = ROOT / "knowledge" / "source" / "aomori-support-guide-III.txt"
 
 
 def _postgres_database():

@@ -3,6 +3,7 @@ answer only a sure reading, and never leave the user in silence when something f
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,15 +15,19 @@ from bot.actions.common import NO_PROGRAMS, store_session
 logger = logging.getLogger(__name__)
 
 
-class AssistantAction(Action):
-    """Subclasses implement :meth:`answer`; unsure readings go to :func:`bot.actions.unsure.respond`."""
+class AssistantAction(Action, ABC):
+    """Subclasses implement :meth:`answer`; unsure readings go to :func:`bot.actions.unsure.respond`.
 
-    def name(self) -> Text:  # pragma: no cover - every subclass names itself
-        raise NotImplementedError
+    Abstract, so rasa_sdk's executor does not register this base as an action of its own."""
 
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name in domain.yml."""
+
+    @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, db, domain: Dict[Text, Any]
                ) -> List[Dict[Text, Any]]:
-        raise NotImplementedError
+        """Answer a message the policy judged sure; return the events (slots) to apply."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
