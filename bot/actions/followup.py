@@ -23,6 +23,8 @@ FIELD_OF_INTENT = {
     "ask_cost": "cost", "ask_phone": "phone", "ask_fax": "fax", "ask_email": "email", "ask_place": "place",
     "ask_hours": "hours", "ask_eligibility": "target", "ask_limits": "limits", "ask_how_to_apply": "how_to_apply",
 }
+# Fields answered with the guide's text shown whole (utter_answer_<field>); place and hours have replies of their own.
+VALUE_FIELDS = ("cost", "phone", "fax", "email", "target", "limits", "how_to_apply")
 
 
 def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, Any]]:
@@ -106,6 +108,7 @@ def answer_field(dispatcher: CollectingDispatcher, db, program: Program, field: 
     if field == "place":
         say_places(dispatcher, db, program, text)
         return
+    assert field in VALUE_FIELDS, field
     value = field_value(db, program, field)
     if not value:
         say_missing(dispatcher, program, field)

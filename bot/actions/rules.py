@@ -33,6 +33,12 @@ def yen(value: int) -> Text:
     return f"{value:,}円"
 
 
+def percents(values: List[float]) -> List[Text]:
+    """The guide writes a family of rates alike (4.5%, 6.0%, 7.5%): one decimal for all when any needs it."""
+    decimals = 1 if any(v != int(v) for v in values) else 0
+    return [f"{v:.{decimals}f}" for v in values]
+
+
 def limits_lines(db) -> Text:
     return facts.bullet_lines(f"{industry} 従業員{count}人以下" for industry, count in rules.employee_limits(db))
 
@@ -75,20 +81,19 @@ def say_innovation_eligibility(dispatcher: CollectingDispatcher, db, program: Pr
 def say_growth(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
     years = parsing.plan_years(text)
     payload = programs_payload([program])
+    table = rules.growth_table(db)
+    value_added = dict(zip(table, percents([g.value_added_percent for g in table])))
+    payroll = dict(zip(table, percents([g.payroll_percent for g in table])))
     if years is not None:
-        try:
-            need = rules.growth_requirement(db, years)
-        except rules.RuleNotFound:
-            need = None
+        need = next((g for g in table if g.plan_years == years), None)
         if need is not None:
             dispatcher.utter_message(response="utter_growth_years", section=program.section, years=years,
-                                     value_added=f"{need.value_added_percent:g}", payroll=f"{need.payroll_percent:g}",
-                                     json_message=payload)
+                                     value_added=value_added[need], payroll=payroll[need], json_message=payload)
             return
     period = rules.plan_period(db)
-    table = facts.bullet_lines(f"{g.plan_years}年間の計画：付加価値額 {g.value_added_percent:g}%以上、給与支給総額 "
-                               f"{g.payroll_percent:g}%以上" for g in rules.growth_table(db))
-    dispatcher.utter_message(response="utter_growth_table", section=program.section, table=table,
+    lines = facts.bullet_lines(f"{g.plan_years}年間の計画：付加価値額 {value_added[g]}%以上、給与支給総額 "
+                               f"{payroll[g]}%以上" for g in table)
+    dispatcher.utter_message(response="utter_growth_table", section=program.section, table=lines,
                              min_years=period.min_years, max_years=period.max_years,
                              rnd_years=period.max_years_with_rnd, json_message=payload)
 

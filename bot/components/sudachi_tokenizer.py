@@ -81,5 +81,7 @@ class SudachiTokenizer(Tokenizer):
             surface = morpheme.surface()
             if not surface.strip() or morpheme.part_of_speech()[0] in SKIPPED_POS:
                 continue  # Sudachi emits whitespace and zero-length morphemes: not tokens
-            tokens.append(Token(surface, morpheme.begin(), lemma=self._lemma(morpheme)))
+            # the normalized form (表記ゆれ folded) is kept for featurizers that look words up
+            tokens.append(Token(surface, morpheme.begin(), data={"normalized": morpheme.normalized_form()},
+                                lemma=self._lemma(morpheme)))
         return self._apply_token_pattern(tokens)

@@ -181,6 +181,7 @@ def test_location_of_a_program_with_one_desk():
     ("ask_innovation_eligibility", "従業員20人の会社ですが", "どの業種でも人数の条件を満たしています", 5),
     ("ask_innovation_eligibility", "従業員800人", "どの業種でも人数の条件を満たしません", 5),
     ("ask_growth_requirement", "5年計画だと？", "15%以上", 5),
+    ("ask_growth_requirement", "4年計画だと？", "給与支給総額：6.0%以上", 5),
     ("ask_cost_share", "専門家派遣で費用が9万円なら自己負担は？", "自己負担は3万円", 19),
     ("ask_cost_share", "GL枠でデューデリジェンスに600万円", "上限の300万円", 22),
 ])
