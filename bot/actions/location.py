@@ -1,10 +1,11 @@
 """「弘前です」: remember where the user is and narrow the program under discussion to the nearest place."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import facts, focus
 from bot.actions.base import AssistantAction
@@ -12,7 +13,34 @@ from bot.actions.common import NO_PROGRAMS, SLOT_LOCATION, SLOT_PROGRAM, latest_
 from bot.actions.contract import programs_payload
 from bot.actions.places import location_response
 from knowledge import query
-from knowledge.locations import find_location
+from knowledge.locations import Location, find_location
+from knowledge.models import Program
+
+
+def answer_location(dispatcher: CollectingDispatcher, db, program: Optional[Program], location: Location
+                    ) -> List[Dict[Text, Any]]:
+    """Remember where the user is; for the program under discussion, the nearest desk or place."""
+    events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
+    if program is None:
+        response, where = location_response("utter_location_saved", location)
+        dispatcher.utter_message(response=response, json_message=NO_PROGRAMS, **where)
+        return events
+    payload = programs_payload([program])
+    near = query.places_near(program, location).places if program.places else ()
+    desk = program.main_desk
+    if near:
+        response, where = location_response("utter_location_places", location)
+        dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                 places=facts.place_lines(near), json_message=payload, **where)
+    elif program.places:
+        response, where = location_response("utter_location_no_local_place", location)
+        dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                 places=facts.place_lines(program.places), json_message=payload, **where)
+    else:
+        response, where = location_response("utter_location_same_desk", location)
+        dispatcher.utter_message(response=response, name=program.name, section=program.section,
+                                 desk=desk.name, contacts=facts.contacts(desk), json_message=payload, **where)
+    return [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
 
 
 class ActionAnswerLocation(AssistantAction):
@@ -24,25 +52,4 @@ class ActionAnswerLocation(AssistantAction):
         if location is None:
             dispatcher.utter_message(response="utter_location_unknown", json_message=NO_PROGRAMS)
             return []
-        events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
-        program = focus.program_in_focus(db, tracker)
-        if program is None:
-            response, where = location_response("utter_location_saved", location)
-            dispatcher.utter_message(response=response, json_message=NO_PROGRAMS, **where)
-            return events
-        payload = programs_payload([program])
-        near = query.places_near(program, location).places if program.places else ()
-        desk = program.main_desk
-        if near:
-            response, where = location_response("utter_location_places", location)
-            dispatcher.utter_message(response=response, name=program.name, section=program.section,
-                                     places=facts.place_lines(near), json_message=payload, **where)
-        elif program.places:
-            response, where = location_response("utter_location_no_local_place", location)
-            dispatcher.utter_message(response=response, name=program.name, section=program.section,
-                                     places=facts.place_lines(program.places), json_message=payload, **where)
-        else:
-            response, where = location_response("utter_location_same_desk", location)
-            dispatcher.utter_message(response=response, name=program.name, section=program.section,
-                                     desk=desk.name, contacts=facts.contacts(desk), json_message=payload, **where)
-        return [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
+        return answer_location(dispatcher, db, focus.program_in_focus(db, tracker), location)

@@ -8,10 +8,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts
+from bot.actions import facts, focus, understanding
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text
 from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.followup import FIELD_OF_INTENT, answer_field
 from bot.actions.intents import intent_of_slug, slug_of_intent
 from bot.actions.places import location_response
 from knowledge import query
@@ -52,6 +53,15 @@ def ask_which(dispatcher: CollectingDispatcher, candidates: List[Program]) -> No
                              json_message=programs_payload(candidates))
 
 
+def named_among_likely(db, tracker: Tracker) -> Optional[Program]:
+    """A program the message names, when the NLU also finds it likely (among its top three programs).
+
+    「建設業の就職相談窓口というのがあるなら」 names §15; the NLU leans to §2 first and §15 second."""
+    likely = understanding.program_ranking(tracker.latest_message)
+    named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.slug in likely]
+    return named[0] if named else None
+
+
 def typed_section(text: Text) -> Optional[str]:
     """「21番の支援」「Ⅲの16番」: a section number typed by call-center staff."""
     match = re.search(r"(\d{1,2})\s*番", query.normalize(text))
@@ -71,6 +81,14 @@ class ActionRecommendProgram(AssistantAction):
             from bot.actions.unsure import offer_topics
             offer_topics(dispatcher, db, "utter_unknown_program")
             return []
+        if not chosen:
+            program = named_among_likely(db, tracker) or program
+            current = focus.remembered(db, tracker)
+            followup = understanding.best_followup(tracker.latest_message)
+            if current is not None and program.section == current.section and followup in FIELD_OF_INTENT:
+                # 「その知財の窓口ってどこ？」 about the program already under discussion: answer the question
+                answer_field(dispatcher, db, program, FIELD_OF_INTENT[followup], latest_text(tracker))
+                return [SlotSet(SLOT_PROGRAM, str(program.section))]
         return recommend(dispatcher, tracker, db, program)
 
 

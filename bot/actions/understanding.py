@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Text, Tuple
 
-from bot.actions.intents import is_program_intent, slug_of_intent
+from bot.actions.intents import FIELD_INTENTS, is_program_intent, slug_of_intent
 
 # The top intent is acted on from this confidence up.
 CONFIDENT = 0.5
@@ -57,3 +57,16 @@ def read(message: Dict[Text, Any]) -> Reading:
         return Reading(name, confidence, False)
     leaning = tuple(slug for slug, score in programs if score >= LEANING)[:MAX_CANDIDATES]
     return Reading(name, confidence, False, leaning)
+
+
+def best_followup(message: Dict[Text, Any]) -> Optional[Text]:
+    """The likeliest follow-up question (a field, or where the user is) the message may be, if leaning."""
+    ranking = message.get("intent_ranking") or []
+    followups = [r for r in ranking if r.get("name") in FIELD_INTENTS or r.get("name") == "inform_location"]
+    return followups[0]["name"] if followups and followups[0]["confidence"] >= LEANING else None
+
+
+def program_ranking(message: Dict[Text, Any], top: int = 3) -> Tuple[Text, ...]:
+    """The slugs of the ``top`` likeliest program intents, best first."""
+    ranking = message.get("intent_ranking") or []
+    return tuple(slug_of_intent(r["name"]) for r in ranking if is_program_intent(r.get("name")))[:top]

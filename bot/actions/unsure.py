@@ -12,13 +12,19 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus
+from rasa_sdk.events import SlotSet
+
+from bot.actions import facts, focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import NO_PROGRAMS, entity_value, general_desk, latest_intent, topic_programs
+from bot.actions.common import (NO_PROGRAMS, SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text,
+                                topic_programs)
 from bot.actions.contract import program_buttons, programs_payload
-from bot.actions.followup import FIELD_OF_INTENT
+from bot.actions.followup import FIELD_OF_INTENT, answer_field
+from bot.actions.intents import intent_of_slug
+from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from knowledge import query
+from knowledge.locations import find_location
 
 BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
@@ -37,21 +43,35 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:
-    """The answer to a reading the assistant may not act on. Slots are never changed here."""
+    """The answer to a reading the assistant may not act on as it stands.
+
+    With a program under discussion, the conversation decides what a half-understood message most
+    likely is: a place named (「十和田に住んでるんで」) narrows that program to the nearest desk; a
+    follow-up the NLU leans to is answered when the message is about that same program, else confirmed.
+    Otherwise the leaning programs are offered to confirm, or the honest answer is given."""
+    current = focus.program_in_focus(db, tracker)
     candidates = [query.program(db, slug) for slug in reading.candidates]
-    if len(candidates) == 1:
-        dispatcher.utter_message(response="utter_confirm_program", name=candidates[0].name,
-                                 buttons=program_buttons(candidates), json_message=programs_payload(candidates))
+    others = [c for c in candidates if current is None or c.section != current.section]
+    if current is not None and not others and reading.intent not in understanding.HONEST_INTENTS:
+        location = find_location(db, latest_text(tracker))
+        if location is not None:
+            return answer_location(dispatcher, db, current, location)
+        followup = understanding.best_followup(tracker.latest_message)
+        if followup in FIELD_OF_INTENT:
+            if reading.intent == intent_of_slug(current.slug):  # about the same program: answer it
+                answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
+                return [SlotSet(SLOT_PROGRAM, str(current.section))]
+            dispatcher.utter_message(response=f"utter_confirm_{FIELD_OF_INTENT[followup]}", name=current.name,
+                                     json_message=NO_PROGRAMS)
+            return []
+    if len(others) == 1:
+        dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
+                                 buttons=program_buttons(others), json_message=programs_payload(others))
         return []
-    if len(candidates) >= 2:
-        dispatcher.utter_message(response="utter_confirm_programs", first=candidates[0].name,
-                                 second=candidates[1].name, buttons=program_buttons(candidates),
-                                 json_message=programs_payload(candidates))
-        return []
-    program = focus.program_in_focus(db, tracker)
-    if program is not None and reading.intent in FIELD_OF_INTENT:
-        dispatcher.utter_message(response=f"utter_confirm_{FIELD_OF_INTENT[reading.intent]}", name=program.name,
-                                 json_message=NO_PROGRAMS)
+    if len(others) >= 2:
+        dispatcher.utter_message(response="utter_confirm_programs", first=others[0].name,
+                                 second=others[1].name, buttons=program_buttons(others[:2]),
+                                 json_message=programs_payload(others[:2]))
         return []
     offer_topics(dispatcher, db, "utter_out_of_scope" if reading.intent == "out_of_scope" else "utter_low_confidence")
     return []

@@ -235,3 +235,27 @@ def test_an_overflowing_button_value_gets_a_polite_answer():
 def test_nearby_room_is_given_with_its_extension():
     result = run(ActionRecommendProgram(), "黒石で起業したい", "program_startup_support")
     assert "黒石市創業相談ルーム" in result.text and "0172-52-2111（内線641）" in result.text
+
+
+def test_unsure_message_naming_a_town_narrows_the_program_in_focus():
+    ranking = [{"name": "inform_location", "confidence": 0.17}, {"name": "ask_place", "confidence": 0.15}]
+    result = run(ActionAnswerLocation(), "十和田に住んでるんで、近い窓口がいい", "inform_location",
+                 slots={"program": "13"}, ranking=ranking, confidence=0.17)
+    assert result.programs[0][0]["section"] == 13 and "上北地域県民局" in result.text
+    assert result.slot("location") == "十和田市"
+
+
+def test_unsure_question_about_the_same_program_is_answered():
+    ranking = [{"name": "program_intellectual_property", "confidence": 0.49},
+               {"name": "ask_place", "confidence": 0.12}]
+    result = run(ActionRecommendProgram(), "その知財の窓口ってどこにあるの？", "program_intellectual_property",
+                 slots={"program": "9"}, ranking=ranking, confidence=0.49)
+    assert result.programs[0][0]["section"] == 9 and "窓口・会場" in result.text
+
+
+def test_a_named_program_the_nlu_finds_likely_wins():
+    ranking = [{"name": "program_human_resources", "confidence": 0.62},
+               {"name": "program_construction_jobs", "confidence": 0.28}]
+    result = run(ActionRecommendProgram(), "若い人が入ってこない、建設業の就職相談窓口があるなら教えて",
+                 "program_human_resources", ranking=ranking, confidence=0.62)
+    assert result.programs[0][0]["section"] == 15
