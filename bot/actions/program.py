@@ -22,6 +22,9 @@ from knowledge.models import Program
 # Situations the guide serves with several programs; sections in the order of the buttons.
 MARKET_CANDIDATES = (17, 10, 11, 12, 4)
 EXPERT_CANDIDATES = (19, 2, 3, 4, 8)
+# The word that makes a "several programs fit" question one about the program under discussion, if its
+# own record uses it (§21 works with 専門家; §17 is about 販路).
+NEED_WORDS = {"need_market_expansion": "販路", "need_expert_dispatch": "専門家"}
 
 
 def location_events(db, tracker: Tracker) -> Tuple[Optional[Location], List[Dict[Text, Any]]]:
@@ -99,7 +102,12 @@ class ActionWhichProgram(AssistantAction):
         return "action_which_program"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        sections = MARKET_CANDIDATES if latest_intent(tracker) == "need_market_expansion" else EXPERT_CANDIDATES
+        intent = latest_intent(tracker)
+        current = focus.program_in_focus(db, tracker)
+        if current is not None and query.mentions(current, NEED_WORDS[intent]):
+            # 「専門家ってどんな人が来てくれるの？」 while on a program that sends experts: that program
+            return recommend(dispatcher, tracker, db, current)
+        sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
         if named:
             return recommend(dispatcher, tracker, db, named[0])

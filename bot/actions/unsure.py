@@ -20,7 +20,7 @@ from bot.actions.common import (NO_PROGRAMS, SLOT_PROGRAM, entity_value, general
                                 topic_programs)
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
-from bot.actions.intents import intent_of_slug
+from bot.actions.intents import intent_of_slug, is_program_intent
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from knowledge import query
@@ -45,25 +45,28 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:
     """The answer to a reading the assistant may not act on as it stands.
 
-    With a program under discussion, the conversation decides what a half-understood message most
-    likely is: a place named (「十和田に住んでるんで」) narrows that program to the nearest desk; a
-    follow-up the NLU leans to is answered when the message is about that same program, else confirmed.
-    Otherwise the leaning programs are offered to confirm, or the honest answer is given."""
+    With a program under discussion, the conversation decides what a half-understood message most likely
+    is: a town named (「十和田に住んでるんで」) narrows that program to the nearest desk; a follow-up
+    question (the NLU's best guess) is answered about it; anything else unclear is answered with that
+    program's desk, never with another program. Without one, the leaning programs are offered to confirm,
+    or the honest answer is given."""
     current = focus.program_in_focus(db, tracker)
     candidates = [query.program(db, slug) for slug in reading.candidates]
     others = [c for c in candidates if current is None or c.section != current.section]
-    if current is not None and not others and reading.intent not in understanding.HONEST_INTENTS:
+    top = reading.intent
+    if current is not None and top not in understanding.HONEST_INTENTS and not is_program_intent_of_other(top, current):
         location = find_location(db, latest_text(tracker))
         if location is not None:
             return answer_location(dispatcher, db, current, location)
-        followup = understanding.best_followup(tracker.latest_message)
+        followup = top if top in FIELD_OF_INTENT else understanding.best_followup(tracker.latest_message)
         if followup in FIELD_OF_INTENT:
-            if reading.intent == intent_of_slug(current.slug):  # about the same program: answer it
-                answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
-                return [SlotSet(SLOT_PROGRAM, str(current.section))]
-            dispatcher.utter_message(response=f"utter_confirm_{FIELD_OF_INTENT[followup]}", name=current.name,
-                                     json_message=NO_PROGRAMS)
-            return []
+            answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
+            return [SlotSet(SLOT_PROGRAM, str(current.section))]
+        desk = current.main_desk
+        dispatcher.utter_message(response="utter_unsure_in_focus", name=current.name, desk=desk.name,
+                                 phone=facts.phone_text(desk.phone, desk.phone_note),
+                                 json_message=programs_payload([current]))
+        return []
     if len(others) == 1:
         dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
                                  buttons=program_buttons(others), json_message=programs_payload(others))
@@ -73,8 +76,13 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
                                  second=others[1].name, buttons=program_buttons(others[:2]),
                                  json_message=programs_payload(others[:2]))
         return []
-    offer_topics(dispatcher, db, "utter_out_of_scope" if reading.intent == "out_of_scope" else "utter_low_confidence")
+    offer_topics(dispatcher, db, "utter_out_of_scope" if top == "out_of_scope" else "utter_low_confidence")
     return []
+
+
+def is_program_intent_of_other(intent, program) -> bool:
+    """A program intent that is not the program under discussion (a possible new topic: confirm it)."""
+    return is_program_intent(intent) and intent != intent_of_slug(program.slug)
 
 
 class ActionFallback(AssistantAction):

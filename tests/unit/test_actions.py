@@ -145,12 +145,25 @@ def test_follow_up_without_a_program_asks_which():
     assert result.programs == [[]] and result.buttons and "どの支援" in result.text
 
 
-def test_unsure_follow_up_asks_to_confirm_the_question():
+def test_unsure_follow_up_about_the_program_in_focus_is_answered():
     ranking = [{"name": "ask_cost", "confidence": 0.4}, {"name": "ask_limits", "confidence": 0.3}]
     result = run(ActionAnswerField(), "それってタダ？", "ask_cost", slots={"program": "21"}, ranking=ranking,
                  confidence=0.4)
-    assert "費用についてのご質問でしょうか" in result.text and result.buttons[0]["payload"] == "/ask_cost"
-    assert result.events == []
+    assert "費用：無料" in result.text and result.programs[0][0]["section"] == 21
+
+
+def test_anything_else_unclear_is_answered_with_the_desk_of_the_program_in_focus():
+    ranking = [{"name": "need_market_expansion", "confidence": 0.2}, {"name": "thanks", "confidence": 0.1}]
+    result = run(ActionWhichProgram(), "取引先に漏れないか心配", "need_market_expansion", slots={"program": "21"},
+                 ranking=ranking, confidence=0.2)
+    assert result.programs[0][0]["section"] == 21 and "017-723-1040" in result.text and result.events == []
+
+
+def test_a_new_program_the_nlu_leans_to_is_confirmed_even_mid_conversation():
+    ranking = [{"name": "program_subcontracting", "confidence": 0.4}, {"name": "ask_hours", "confidence": 0.3}]
+    result = run(ActionRecommendProgram(), "元請との取引で", "program_subcontracting", slots={"program": "21"},
+                 ranking=ranking, confidence=0.4)
+    assert [p["section"] for p in result.programs[0]] == [20] and result.buttons
 
 
 def test_missing_field_is_said_honestly():
