@@ -5,12 +5,15 @@ Sentences around these lines live in domain.yml.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
 from knowledge.models import Desk, Place, Program
 
 WEEKDAYS = "月火水木金土日"
+# Guide text that points to a list printed after it in the guide (「次の窓口…」「以下の中小企業者…」).
+POINTING = re.compile(r"以下の|下記の|次の(?!受付|開始|日|回|方|月|年|週|営業|機会)")
 
 
 def phone_text(phone: str, note: Optional[str] = None, extension: Optional[str] = None) -> str:
@@ -66,3 +69,8 @@ def bullet_lines(items: Iterable[str]) -> str:
 def moment_text(moment: datetime) -> str:
     """「12月1日（月）8時30分」"""
     return f"{moment.month}月{moment.day}日（{WEEKDAYS[moment.weekday()]}）{moment.hour}時{moment.minute:02d}分"
+
+
+def points_to_a_list(text: str) -> bool:
+    """Whether guide text refers to a list it does not itself contain (the caller shows the list)."""
+    return bool(POINTING.search(text)) and "\n" not in text

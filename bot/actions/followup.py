@@ -97,7 +97,11 @@ def field_value(db, program: Program, field: Text) -> Optional[Text]:
             return program.limits_text
         limit = rules.visit_limit(db, program.section)
         return limit.text if limit else None
-    return query.field_value(program, field)
+    value = query.field_value(program, field)
+    if value and program.places and facts.points_to_a_list(value):
+        # §16's 「次の窓口や相談会を実施しています」: the list it points to is the program's places
+        return value + "\n" + facts.place_lines(program.places)
+    return value
 
 
 def answer_field(dispatcher: CollectingDispatcher, db, program: Program, field: Text, text: Text) -> None:

@@ -104,10 +104,15 @@ class ActionWhichProgram(AssistantAction):
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
         current = focus.program_in_focus(db, tracker)
+        sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
         if current is not None and query.mentions(current, NEED_WORDS[intent]):
             # 「専門家ってどんな人が来てくれるの？」 while on a program that sends experts: that program
             return recommend(dispatcher, tracker, db, current)
-        sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
+        if current is not None and intent == "need_expert_dispatch":
+            # a program without experts: its desk, and the programs that send experts as buttons
+            from bot.actions.unsure import answer_in_focus
+            answer_in_focus(dispatcher, current, [query.program(db, s) for s in sections])
+            return []
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
         if named:
             return recommend(dispatcher, tracker, db, named[0])

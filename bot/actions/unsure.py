@@ -25,7 +25,10 @@ from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from knowledge import query
 from knowledge.locations import find_location
+from knowledge.models import Program
 
+# Unsure readings that are not answered in the context of the program under discussion.
+NEVER_IN_FOCUS = frozenset({"out_of_scope", "bad_input"})
 BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
 # The input guard's limit, as users read it (bot/components/input_guard.py MAX_CHARACTERS).
@@ -54,18 +57,15 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     candidates = [query.program(db, slug) for slug in reading.candidates]
     others = [c for c in candidates if current is None or c.section != current.section]
     top = reading.intent
-    if current is not None and top not in understanding.HONEST_INTENTS and not is_program_intent_of_other(top, current):
+    if current is not None and top not in NEVER_IN_FOCUS:
         location = find_location(db, latest_text(tracker))
-        if location is not None:
+        if location is not None and not is_program_intent_of_other(top, current):
             return answer_location(dispatcher, db, current, location)
         followup = top if top in FIELD_OF_INTENT else understanding.best_followup(tracker.latest_message)
-        if followup in FIELD_OF_INTENT:
+        if followup in FIELD_OF_INTENT and not is_program_intent_of_other(top, current):
             answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
             return [SlotSet(SLOT_PROGRAM, str(current.section))]
-        desk = current.main_desk
-        dispatcher.utter_message(response="utter_unsure_in_focus", name=current.name, desk=desk.name,
-                                 phone=facts.phone_text(desk.phone, desk.phone_note),
-                                 json_message=programs_payload([current]))
+        answer_in_focus(dispatcher, current, others)
         return []
     if len(others) == 1:
         dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
@@ -78,6 +78,15 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
         return []
     offer_topics(dispatcher, db, "utter_out_of_scope" if top == "out_of_scope" else "utter_low_confidence")
     return []
+
+
+def answer_in_focus(dispatcher: CollectingDispatcher, current: Program, others: List[Program]) -> None:
+    """Unclear, mid-conversation: that program's desk (never another program's), and the other
+    programs the NLU leaned to as buttons; nothing changes unless the user picks one."""
+    desk = current.main_desk
+    dispatcher.utter_message(response="utter_unsure_in_focus_or_other" if others else "utter_unsure_in_focus",
+                             name=current.name, desk=desk.name, phone=facts.phone_text(desk.phone, desk.phone_note),
+                             buttons=program_buttons(others), json_message=programs_payload([current]))
 
 
 def is_program_intent_of_other(intent, program) -> bool:

@@ -113,4 +113,4 @@ def test_generic_words_never_switch(assistant, section):
         reply = chat.say(text)
         if reply.sections[:1] != [section]:
             moved.append(f"{text!r} -> {reply.sections}")
-    assert moved == []
+    assert moved == [], "\n".join(moved)

@@ -159,11 +159,12 @@ def test_anything_else_unclear_is_answered_with_the_desk_of_the_program_in_focus
     assert result.programs[0][0]["section"] == 21 and "017-723-1040" in result.text and result.events == []
 
 
-def test_a_new_program_the_nlu_leans_to_is_confirmed_even_mid_conversation():
+def test_a_new_program_the_nlu_leans_to_is_offered_without_leaving_the_program_in_focus():
     ranking = [{"name": "program_subcontracting", "confidence": 0.4}, {"name": "ask_hours", "confidence": 0.3}]
     result = run(ActionRecommendProgram(), "元請との取引で", "program_subcontracting", slots={"program": "21"},
                  ranking=ranking, confidence=0.4)
-    assert [p["section"] for p in result.programs[0]] == [20] and result.buttons
+    assert [p["section"] for p in result.programs[0]] == [21] and "017-723-1040" in result.text
+    assert ['"20"' in b["payload"] for b in result.buttons] == [True] and result.events == []
 
 
 def test_missing_field_is_said_honestly():
