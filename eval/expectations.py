@@ -40,6 +40,18 @@ def foreign_contacts(text: str, section: int, by_section: Dict[int, Set[str]]) -
     return sorted(x for x in shown if x not in own)
 
 
+def accepted_facts(db, program: Program, field: str) -> List[str]:
+    """Texts any one of which answers a question on ``field``: the guide's text, or for 経営革新's target
+    the per-industry employee limit the rule answer gives (「卸売業は従業員400人以下…」); [] when the
+    guide does not give the fact."""
+    fact = expected_fact(db, program, field)
+    facts = [fact] if fact else []
+    if field == "target" and facts:
+        facts += [f"従業員{count}人以下" for _, count in rules.employee_limits(db)
+                  if program.section == rules.INNOVATION_SECTION]
+    return facts
+
+
 def expected_fact(db, program: Program, field: str) -> Optional[str]:
     """The text a reply to a question on ``field`` must contain; None when the guide does not give it."""
     desk = program.main_desk

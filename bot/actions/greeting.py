@@ -18,3 +18,20 @@ class ActionGreet(AssistantAction):
         dispatcher.utter_message(response="utter_greet", buttons=program_buttons(topic_programs(db)),
                                  json_message=NO_PROGRAMS)
         return []
+
+
+# Small talk the assistant answers with a fixed response, when it is sure that is what the user said.
+SMALL_TALK_RESPONSES = {"thanks": "utter_thanks", "goodbye": "utter_goodbye", "bot_challenge": "utter_bot_challenge"}
+
+
+class ActionSmallTalk(AssistantAction):
+    """Thanks, goodbye, 「あなたはAI？」: through the same policy as every other turn, so that
+    「窓口の人に直接会って話したい」, half-read as 「are you a bot?」, is not answered as one."""
+
+    def name(self) -> Text:
+        return "action_small_talk"
+
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response=SMALL_TALK_RESPONSES.get(intent, "utter_thanks"))
+        return []

@@ -273,3 +273,13 @@ def test_a_named_program_the_nlu_finds_likely_wins():
     result = run(ActionRecommendProgram(), "若い人が入ってこない、建設業の就職相談窓口があるなら教えて",
                  "program_human_resources", ranking=ranking, confidence=0.62)
     assert result.programs[0][0]["section"] == 15
+
+
+def test_small_talk_is_answered_when_sure_and_kept_in_context_when_not():
+    from bot.actions.greeting import ActionSmallTalk
+
+    assert "どういたしまして" in run(ActionSmallTalk(), "助かりました", "thanks").text
+    ranking = [{"name": "bot_challenge", "confidence": 0.28}, {"name": "need_expert_dispatch", "confidence": 0.15}]
+    result = run(ActionSmallTalk(), "窓口の人に直接会えますか", "bot_challenge", slots={"program": "21"},
+                 ranking=ranking, confidence=0.28)
+    assert result.programs[0][0]["section"] == 21 and "AIアシスタント" not in result.text
