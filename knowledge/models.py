@@ -24,6 +24,7 @@ class Program(Base):
     summary = Column(Text, nullable=False)
     keywords = Column(JSON, nullable=False)
     aliases = Column(JSON, nullable=False)
+    markets = Column(JSON, nullable=False)
     eligibility_target = Column(Text)
     eligibility_conditions = Column(JSON, nullable=False)
     cost_text = Column(Text)

@@ -137,3 +137,11 @@ def mentions(program_row: Program, text: str) -> bool:
     own = normalize(" ".join([program_row.name, program_row.summary, *program_row.aliases, *program_row.keywords,
                               *(offer.name for offer in program_row.offers)]))
     return normalize(text) in own
+
+
+def program_for_market(db: Session, text: str, sections: Sequence[int]) -> Optional[Program]:
+    """Among ``sections``, the program whose market the text names first (「台湾で」→§11, 「関東の」→§17)."""
+    haystack = normalize(text)
+    found = [(haystack.find(normalize(market)), -len(market), row) for row in all_programs(db)
+             if row.section in sections for market in row.markets if normalize(market) in haystack]
+    return min(found, key=lambda item: item[:2])[2] if found else None

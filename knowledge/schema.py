@@ -160,6 +160,7 @@ class Program(Strict):
     summary: str
     keywords: List[str]
     aliases: List[str]
+    markets: List[str]
     offers: List[Offer]
     eligibility: Eligibility
     cost: Cost

@@ -114,8 +114,9 @@ class ActionWhichProgram(AssistantAction):
             answer_in_focus(dispatcher, current, [query.program(db, s) for s in sections])
             return []
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
-        if named:
-            return recommend(dispatcher, tracker, db, named[0])
+        market = query.program_for_market(db, latest_text(tracker), sections)
+        if named or market:
+            return recommend(dispatcher, tracker, db, named[0] if named else market)
         confidence = {r["name"]: r["confidence"] for r in tracker.latest_message.get("intent_ranking", [])}
         candidates = sorted((query.program(db, s) for s in sections),
                             key=lambda p: -confidence.get(intent_of_slug(p.slug), 0.0))

@@ -57,10 +57,11 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     candidates = [query.program(db, slug) for slug in reading.candidates]
     others = [c for c in candidates if current is None or c.section != current.section]
     top = reading.intent
+    location = find_location(db, latest_text(tracker)) if current is not None else None
+    if location is not None and top != "bad_input" and not is_program_intent_of_other(top, current):
+        # 「八戸市の場合はどこですか」 half-read even as out of scope: a town named mid-conversation
+        return answer_location(dispatcher, db, current, location)
     if current is not None and top not in NEVER_IN_FOCUS:
-        location = find_location(db, latest_text(tracker))
-        if location is not None and not is_program_intent_of_other(top, current):
-            return answer_location(dispatcher, db, current, location)
         followup = top if top in FIELD_OF_INTENT else understanding.best_followup(tracker.latest_message)
         if followup in FIELD_OF_INTENT and not is_program_intent_of_other(top, current):
             answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
