@@ -37,17 +37,6 @@ def contacts(kb):
     return expectations.contacts_by_section(kb)
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    from knowledge.db import session
-    from knowledge.loader import load
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
-    load(url)
-    with session(url) as db:
-        yield db
-
-
 @pytest.fixture(scope="module", autouse=True)
 def report():
     yield

@@ -4,21 +4,11 @@ from __future__ import annotations
 import pytest
 
 from knowledge import query
-from knowledge.db import session
-from knowledge.loader import load
 
 from eval import cases
 
 # The conversation matrix's second entry per program: blind sentences, never trained on.
 ROUTING = [(section, entries[1]) for section, entries in sorted(cases.matrix()["entries"].items())]
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
-    load(url)
-    with session(url) as db:
-        yield db
 
 
 @pytest.mark.parametrize("section, text", ROUTING)
