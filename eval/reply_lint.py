@@ -13,6 +13,8 @@ PAIRS = {"「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "［"
 DOUBLED_COPULA = re.compile(r"(です|ます|でした|ください)[。．]?\s*(です|ます)[。．]")
 # Words that promise a list or table that must follow on a later line.
 POINTING = re.compile(r"(以下の|下記の|以下のとおり|次のとおり|次の(?!受付|開始|日|回|方|月|年|週|営業|機会))")
+# References to a table above that a reply cannot show.
+BACKWARD = re.compile(r"上記の?|前記の?")
 EMPTY_LABEL = re.compile(r"^[^\n：]{1,12}：\s*$", re.MULTILINE)
 
 
@@ -50,6 +52,8 @@ def lint(text: str) -> List[str]:
     if "。。" in text or "、。" in text or "。、" in text:
         findings.append("doubled punctuation")
     findings += _dangling_pointer(text)
+    if BACKWARD.search(text):
+        findings.append(f"refers to something above it: {BACKWARD.search(text).group(0)!r}")
     findings += _unbalanced(text)
     if re.search(r"\{[a-z_]+\}", text):
         findings.append(f"unfilled placeholder: {re.search(r'{[a-z_]+}', text).group(0)}")

@@ -5,6 +5,7 @@ Which program a question is about is decided by :mod:`bot.actions.focus`, as for
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -37,6 +38,24 @@ def percents(values: List[float]) -> List[Text]:
     """The guide writes a family of rates alike (4.5%, 6.0%, 7.5%): one decimal for all when any needs it."""
     decimals = 1 if any(v != int(v) for v in values) else 0
     return [f"{v:.{decimals}f}" for v in values]
+
+
+def frame_lines(rule) -> Text:
+    """One cost-share frame as labelled lines, from the rule's own figures (the guide's sentence for a
+    frame speaks of 「上記費用」, a table the reply does not show); a rule without frames is the guide's
+    own sentence (§19: 「…1/3の自己負担が必要です。」)."""
+    if not rule.param("frame"):
+        return f"費用負担：{rule.param('text')}"
+    share = Fraction(rule.param("share"))
+    caps = [f"{cap['item']} {yen(cap['cap_yen'])}" + ("（加算）" if cap.get("additional") else "")
+            for cap in rule.param("caps", [])]
+    if rule.param("total_cap_yen"):
+        caps.insert(0, f"総額 {yen(rule.param('total_cap_yen'))}")
+    lines = [f"【{rule.param('frame')}】{rule.param('plan') or ''}",
+             f"・支援の割合：費用の{share.denominator}分の{share.numerator}"]
+    if caps:
+        lines.append(f"・上限：{'、'.join(caps)}")
+    return "\n".join(lines)
 
 
 def limits_lines(db) -> Text:
@@ -106,13 +125,13 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
     frame = parsing.first_keyword(text, [r.param("frame") for r in frames if r.param("frame")] + ["通常", "GL", "早期"])
     if len(frames) > 1 and frame is None:
         dispatcher.utter_message(response="utter_cost_share_frames", name=program.name, section=program.section,
-                                 frames=facts.bullet_lines(r.param("text") for r in frames), json_message=payload)
+                                 frames="\n".join(frame_lines(r) for r in frames), json_message=payload)
         return
     amount = parsing.amount_yen(text)
     if amount is None:
-        rule_texts = [r.param("text") for r in frames if frame is None or frame in (r.param("frame") or "")]
+        chosen = [r for r in frames if frame is None or frame in (r.param("frame") or "")] or frames[:1]
         dispatcher.utter_message(response="utter_cost_share_rule", name=program.name, section=program.section,
-                                 rule=facts.bullet_lines(rule_texts or [frames[0].param("text")]), json_message=payload)
+                                 rule="\n".join(frame_lines(r) for r in chosen), json_message=payload)
         return
     try:
         result = rules.cost_share(db, program.section, amount, frame=frame, item=parsing.first_keyword(text, ITEM_WORDS))

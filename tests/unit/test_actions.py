@@ -283,3 +283,9 @@ def test_small_talk_is_answered_when_sure_and_kept_in_context_when_not():
     result = run(ActionSmallTalk(), "窓口の人に直接会えますか", "bot_challenge", slots={"program": "21"},
                  ranking=ranking, confidence=0.28)
     assert result.programs[0][0]["section"] == 21 and "AIアシスタント" not in result.text
+
+
+def test_cost_share_frames_are_shown_with_their_own_figures():
+    result = run(ActionAnswerRule(), "自己負担はどのくらい？", "ask_cost_share", slots={"program": "22"})
+    assert "【通常枠】経営改善計画策定支援" in result.text and "計画策定支援 200万円" in result.text
+    assert "・支援の割合：費用の3分の2" in result.text

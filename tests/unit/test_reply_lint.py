@@ -19,6 +19,7 @@ from eval.reply_lint import lint
     ("「」をご案内します。", "empty brackets"),
     ("ご案内します。。", "doubled punctuation"),
     ("   ", "empty reply"),
+    ("上限：上記費用の3分の2", "refers to something above"),
 ])
 def test_broken_replies_are_found(text, rule):
     assert any(rule in finding for finding in lint(text)), lint(text)
