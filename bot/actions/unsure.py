@@ -2,7 +2,8 @@
 
 - Leaning to one or two programs: 「〜についてのご相談でしょうか？」 with them as cards and buttons,
   the way Rasa's two-stage fallback asks to confirm (the "which one?" contract).
-- A follow-up it half understood while a program is under discussion: ask to confirm the question.
+- Half understood while a program is under discussion: answered in that program's context (a town
+  named, a likely follow-up question, or that program's desk), never with another program's contact.
 - Leaning to nothing in the guide (or out of scope): say so, name the general desk, recommend nothing.
 """
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
-
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import facts, focus, understanding
 from bot.actions.base import AssistantAction
