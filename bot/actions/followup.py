@@ -12,17 +12,13 @@ from bot.actions import facts, focus
 from bot.actions.base import AssistantAction
 from bot.actions.common import NO_PROGRAMS, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
 from knowledge import query, rules
 from knowledge.hours import JST
 from knowledge.locations import find_location
 from knowledge.models import Program
 
-# intent -> the response family answering it (utter_answer_<field> / utter_missing_<field>)
-FIELD_OF_INTENT = {
-    "ask_cost": "cost", "ask_phone": "phone", "ask_fax": "fax", "ask_email": "email", "ask_place": "place",
-    "ask_hours": "hours", "ask_eligibility": "target", "ask_limits": "limits", "ask_how_to_apply": "how_to_apply",
-}
 # Fields answered with the guide's text shown whole (utter_answer_<field>); place and hours have replies of their own.
 VALUE_FIELDS = ("cost", "phone", "fax", "email", "target", "limits", "how_to_apply")
 

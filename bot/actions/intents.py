@@ -1,11 +1,15 @@
-"""Which intents are programs: program intents are named after the knowledge store's slugs."""
+"""What intents mean: program intents are named after the knowledge store's slugs; follow-ups ask a field."""
 from __future__ import annotations
 
 from typing import Optional, Text
 
 PROGRAM_INTENT_PREFIX = "program_"
-FIELD_INTENTS = ("ask_cost", "ask_phone", "ask_fax", "ask_email", "ask_place", "ask_hours", "ask_eligibility",
-                 "ask_limits", "ask_how_to_apply")
+# Follow-up intent -> the field it asks about (and the response families utter_answer_/utter_missing_<field>).
+FIELD_OF_INTENT = {
+    "ask_cost": "cost", "ask_phone": "phone", "ask_fax": "fax", "ask_email": "email", "ask_place": "place",
+    "ask_hours": "hours", "ask_eligibility": "target", "ask_limits": "limits", "ask_how_to_apply": "how_to_apply",
+}
+FIELD_INTENTS = tuple(FIELD_OF_INTENT)
 
 
 def slug_of_intent(intent: Optional[Text]) -> Optional[Text]:
