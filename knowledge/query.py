@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import select
@@ -104,18 +105,34 @@ def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
 
 # ---- programs named in free text -------------------------------------------------------------------
 
-def _naming_words(db: Session) -> List[Tuple[str, int]]:
-    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only.
+def cache_key(db: Session) -> Tuple[str, str]:
+    """(database URL, data version): what a cache built from the store's contents is keyed on, so it is
+    rebuilt when the data is reloaded and shared by every session on the same database."""
+    version = db.get(Setting, "data_version")
+    return db.get_bind().url.render_as_string(hide_password=False), version.value if version else ""
+
+
+@lru_cache(maxsize=4)
+def _naming_words_of(url: str, version: str) -> Tuple[Tuple[str, int], ...]:  # version: rebuild on new data
+    from knowledge.db import session
+
+    with session(url) as db:
+        programs = all_programs(db)
+        owners: dict = {}
+        for row in programs:
+            for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
+                owners.setdefault(normalize(name), set()).add(row.section)
+        words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
+        words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
+        return tuple(sorted(set(words), key=lambda item: -len(item[0])))
+
+
+def _naming_words(db: Session) -> Tuple[Tuple[str, int], ...]:
+    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only,
+    longest first; built once per data version (every follow-up asks for it).
 
     Names shared by several programs (§10–§12 share one desk) cannot name a program."""
-    programs = all_programs(db)
-    owners: dict = {}
-    for row in programs:
-        for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
-            owners.setdefault(normalize(name), set()).add(row.section)
-    words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
-    words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
-    return sorted(set(words), key=lambda item: -len(item[0]))
+    return _naming_words_of(*cache_key(db))
 
 
 def programs_named_in(db: Session, text: str) -> List[Tuple[Program, str]]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import query
-from knowledge.models import Program, Setting, Synonym
+from knowledge.models import Program, Synonym
 from knowledge.text import normalize
 from knowledge.tokens import kana_runs, morphemes
 
@@ -99,6 +99,4 @@ def _index(url: str, version: str) -> SearchIndex:  # version: rebuild when the 
 
 def search(db: Session, text: str, limit: int = 5) -> List[SearchHit]:
     """Programs ranked by relevance to ``text``, best first, each with its BM25 score."""
-    version = db.get(Setting, "data_version")
-    url = db.get_bind().url.render_as_string(hide_password=False)
-    return _index(url, version.value if version else "").search(text, limit)
+    return _index(*query.cache_key(db)).search(text, limit)

@@ -21,11 +21,16 @@ def phone_text(phone: str, note: Optional[str] = None, extension: Optional[str] 
     return phone + (note or "") + (f"（内線{extension}）" if extension else "")
 
 
-def desk_lines(desk: Desk, with_name: bool = False) -> List[str]:
+def desk_phone(desk: Desk) -> str:
+    """A desk's phone with the guide's note, as every reply that names the desk gives it."""
+    return phone_text(desk.phone, desk.phone_note) if desk.phone else ""
+
+
+def desk_lines(desk: Desk) -> List[str]:
     """A desk's contacts, one labelled line each, as the guide gives them."""
-    lines = [f"窓口：{desk.name}"] if with_name else []
+    lines = []
     if desk.phone:
-        lines.append(f"電話：{phone_text(desk.phone, desk.phone_note)}")
+        lines.append(f"電話：{desk_phone(desk)}")
     if desk.fax:
         lines.append(f"FAX：{desk.fax}")
     if desk.email:
@@ -45,7 +50,7 @@ def field_lines(program: Program, field: str) -> List[str]:
     several = len(program.desks) > 1
     lines = []
     for desk in program.desks:
-        value = phone_text(desk.phone, desk.phone_note) if field == "phone" and desk.phone else getattr(desk, field)
+        value = desk_phone(desk) if field == "phone" else getattr(desk, field)
         if value:
             lines.append(f"{labels[field]}：{value}" + (f"（{desk.role}：{desk.name}）" if several else ""))
     return lines

@@ -33,7 +33,7 @@ def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, A
 def say_missing(dispatcher: CollectingDispatcher, program: Program, field: Text) -> None:
     desk = program.main_desk
     dispatcher.utter_message(response=f"utter_missing_{field}", name=program.name, section=program.section,
-                             desk=desk.name, phone=facts.phone_text(desk.phone, desk.phone_note),
+                             desk=desk.name, phone=facts.desk_phone(desk),
                              json_message=programs_payload([program]))
 
 

@@ -18,6 +18,7 @@ from bot.actions.places import location_response
 from knowledge import query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
+from knowledge.text import normalize
 
 # Situations the guide serves with several programs; sections in the order of the buttons.
 MARKET_CANDIDATES = (17, 10, 11, 12, 4)
@@ -67,7 +68,7 @@ def named_among_likely(db, tracker: Tracker) -> Optional[Program]:
 
 def typed_section(text: Text) -> Optional[str]:
     """「21番の支援」「Ⅲの16番」: a section number typed by call-center staff."""
-    match = re.search(r"(\d{1,2})\s*番", query.normalize(text))
+    match = re.search(r"(\d{1,2})\s*番", normalize(text))
     return match.group(1) if match else None
 
 

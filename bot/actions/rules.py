@@ -68,7 +68,7 @@ def say_innovation_eligibility(dispatcher: CollectingDispatcher, db, program: Pr
     limits = rules.employee_limits(db)
     desk = program.main_desk
     common = dict(section=program.section, limits=limits_lines(db), json_message=programs_payload([program]),
-                  phone=facts.phone_text(desk.phone, desk.phone_note))
+                  phone=facts.desk_phone(desk))
     if count is None:
         dispatcher.utter_message(response="utter_innovation_limits", **common)
         return
@@ -121,7 +121,7 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
     frames = rules.cost_share_frames(db, program.section)
     payload = programs_payload([program])
     desk = program.main_desk
-    phone = facts.phone_text(desk.phone, desk.phone_note)
+    phone = facts.desk_phone(desk)
     frame = parsing.first_keyword(text, [r.param("frame") for r in frames if r.param("frame")] + ["通常", "GL", "早期"])
     if len(frames) > 1 and frame is None:
         dispatcher.utter_message(response="utter_cost_share_frames", name=program.name, section=program.section,

@@ -41,7 +41,7 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
     Nothing is recommended here, so ``custom.programs`` is empty."""
     desk = general_desk(db).main_desk
     dispatcher.utter_message(response=response, desk=general_desk(db).name,
-                             phone=facts.phone_text(desk.phone, desk.phone_note),
+                             phone=facts.desk_phone(desk),
                              buttons=program_buttons(topic_programs(db)), json_message=NO_PROGRAMS)
 
 
@@ -86,7 +86,7 @@ def answer_in_focus(dispatcher: CollectingDispatcher, current: Program, others: 
     programs the NLU leaned to as buttons; nothing changes unless the user picks one."""
     desk = current.main_desk
     dispatcher.utter_message(response="utter_unsure_in_focus_or_other" if others else "utter_unsure_in_focus",
-                             name=current.name, desk=desk.name, phone=facts.phone_text(desk.phone, desk.phone_note),
+                             name=current.name, desk=desk.name, phone=facts.desk_phone(desk),
                              buttons=program_buttons(others), json_message=programs_payload([current]))
 
 
