@@ -40,7 +40,10 @@ def loaded_knowledge(workdir: Path) -> str:
 
 
 def trained_model() -> str:
-    """The model for the current data (trains first if the data changed)."""
+    """The model for the current data (trains first if the data changed), or ``ASSISTANT_MODEL`` when set
+    (to test a given model while its inputs are being edited)."""
+    if os.environ.get("ASSISTANT_MODEL"):
+        return os.environ["ASSISTANT_MODEL"]
     return subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True,
                           text=True).stdout.strip()
 

@@ -5,6 +5,7 @@ action server against a knowledge database built for this test session by the re
 """
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -13,8 +14,10 @@ import requests
 from eval import servers
 from tests.e2e.line_stub import LineApiStub
 
-RASA_PORT = 5015
-ACTIONS_PORT = 5065
+# Ports can be moved (E2E_PORT_OFFSET) so that two test runs on one machine do not collide.
+PORT_OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "0"))
+RASA_PORT = 5015 + PORT_OFFSET
+ACTIONS_PORT = 5065 + PORT_OFFSET
 LINE_SECRET = "test-channel-secret"
 LINE_TOKEN = "test-access-token"
 RASA_API_TOKEN = "test-rasa-api-token"
@@ -87,7 +90,7 @@ def chat(assistant):
 
 
 ARTIFACTS = servers.ROOT / "artifacts"
-CONSOLE_PORT = 5011
+CONSOLE_PORT = 5011 + PORT_OFFSET
 CONSOLE_PASSWORD = "staff-test-password"
 
 
@@ -124,7 +127,7 @@ def console_url(assistant, tmp_path_factory):
         yield url
 
 
-WEBCHAT_PORT = 5081
+WEBCHAT_PORT = 5081 + PORT_OFFSET
 
 
 @pytest.fixture(scope="session")
