@@ -13,6 +13,7 @@ import aiohttp
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.program_intents import is_program_intent, slug_of_intent
 from console.auth import SESSION_COOKIE, Gate
 from console.records import record
 from knowledge import query
@@ -22,11 +23,6 @@ from knowledge.models import Area, Municipality
 from knowledge.search import search
 
 STATIC = Path(__file__).resolve().parent / "static"
-PROGRAM_INTENT_PREFIX = "program_"
-
-
-def _slug(intent: str) -> Optional[str]:
-    return intent[len(PROGRAM_INTENT_PREFIX):].replace("_", "-") if intent.startswith(PROGRAM_INTENT_PREFIX) else None
 
 
 async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str], text: str) -> Optional[List[Dict[str, Any]]]:
@@ -42,8 +38,8 @@ async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str], tex
                 parsed = await answer.json()
     except (aiohttp.ClientError, TimeoutError):
         return None
-    return [{"slug": _slug(r["name"]), "confidence": round(r["confidence"], 3)}
-            for r in parsed.get("intent_ranking", []) if _slug(r["name"])]
+    return [{"slug": slug_of_intent(r["name"]), "confidence": round(r["confidence"], 3)}
+            for r in parsed.get("intent_ranking", []) if is_program_intent(r["name"])]
 
 
 def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, Any]:
@@ -129,7 +125,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         area = request.args.get("area") or None
         with session(db_url) as db:
             if text:
-                hits = [(query.program(db, h.section), h.score) for h in search(db, text, limit=22)]
+                hits = [(query.program(db, h.section), h.score) for h in search(db, text, limit=None)]
             else:
                 hits = [(p, None) for p in query.all_programs(db)]
             items = [with_local_places(dict(record(p), score=s), area) for p, s in hits]

@@ -14,9 +14,9 @@ from typing import Dict, List, Optional, Tuple
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-OWNER_PARTS = sorted((ROOT / "eval" / "owners").glob("part_*.yml"))
+OWNERS = Path("eval") / "owners"                            # part_*.yml, relative to a project root
+MATRIX_FILE = Path("tests") / "e2e" / "conversation_matrix.yml"
 HELDOUT_SETS = (ROOT / "eval" / "heldout.yml", ROOT / "eval" / "heldout_blind.yml")
-MATRIX = ROOT / "tests" / "e2e" / "conversation_matrix.yml"
 TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 
 
@@ -44,9 +44,9 @@ def _read(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def owner_voice() -> Tuple[List[FirstMessage], List[Conversation]]:
+def owner_voice(root: Path = ROOT) -> Tuple[List[FirstMessage], List[Conversation]]:
     firsts, conversations = [], []
-    for path in OWNER_PARTS:
+    for path in sorted((root / OWNERS).glob("part_*.yml")):
         data = _read(path)
         for item in data.get("first_messages") or []:
             firsts.append(FirstMessage(str(item["text"]), item.get("section"), tuple(item.get("also") or ()),
@@ -69,8 +69,8 @@ def heldout(path: Path) -> List[FirstMessage]:
     return cases
 
 
-def matrix() -> dict:
-    return _read(MATRIX)
+def matrix(root: Path = ROOT) -> dict:
+    return _read(root / MATRIX_FILE)
 
 
 def test_story_texts() -> List[str]:

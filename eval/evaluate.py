@@ -27,25 +27,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from bot.program_intents import section_of_intent
 from eval import cases, leaks
 from eval.cases import Conversation, FirstMessage
 
 ROOT = Path(__file__).resolve().parents[1]
-SLUGS = {}  # slug -> section, filled from the knowledge files by _load_slugs
 
 
-def _load_slugs() -> None:
-    import yaml
-
-    for path in sorted((ROOT / "knowledge" / "programs").glob("*.yml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        SLUGS[data["slug"]] = data["section"]
-
-
-def section_of(intent: Optional[str]) -> Optional[int]:
-    if intent and intent.startswith("program_"):
-        return SLUGS.get(intent[len("program_"):].replace("_", "-"))
-    return None
+section_of = section_of_intent  # the program a (top or ranked) intent stands for
 
 
 def pct(part: int, whole: int) -> str:
@@ -231,7 +220,6 @@ def main() -> int:
     parser.add_argument("--drop-leaks", action="store_true",
                         help="measure an earlier version: leave out sentences its training data contains")
     args = parser.parse_args()
-    _load_slugs()
     quiet_logs()
 
     leaked = leaks.leaks_by_file(cases.all_sentences(), args.project / "data" / "nlu")

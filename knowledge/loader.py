@@ -21,7 +21,6 @@ from knowledge.db import engine_for
 
 DATA_DIR = Path(__file__).resolve().parent
 PROGRAM_FILE = re.compile(r"^(\d{2})_([a-z0-9-]+)\.yml$")
-SECTIONS = range(1, 23)
 
 
 class KnowledgeDataError(ValueError):
@@ -111,11 +110,13 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
 
 
 def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
+    """The guide numbers its programs 1, 2, 3 …: a gap or a repeat means a file is missing or misnumbered."""
     found = sorted(program.section for program in programs)
-    if found != list(SECTIONS):
-        missing = sorted(set(SECTIONS) - set(found))
-        raise KnowledgeDataError(programs_dir, f"expected one file for each section 1-22; missing {missing}, "
-                                               f"found {found}")
+    expected = list(range(1, len(found) + 1))
+    if found != expected:
+        missing = sorted(set(expected) - set(found))
+        raise KnowledgeDataError(programs_dir, f"sections must run 1-{len(found)} without gaps or repeats; "
+                                               f"missing {missing}, found {found}")
     slugs = [program.slug for program in programs]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
         raise KnowledgeDataError(programs_dir, f"slug '{slug}' is used by more than one program", field="slug")

@@ -152,7 +152,7 @@ RULE_KINDS = frozenset(kind for model in (EmployeeLimitRule, GrowthRule, PlanPer
 
 
 class Program(Strict):
-    section: int = Field(ge=1, le=22)
+    section: int = Field(ge=1)
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     title: str
     situation: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from rank_bm25 import BM25Okapi
 from sqlalchemy import select
@@ -78,7 +78,7 @@ class SearchIndex:
             terms.extend(term for reading, term in self.readings.items() if reading in run)
         return terms
 
-    def search(self, text: str, limit: int = 5) -> List[SearchHit]:
+    def search(self, text: str, limit: Optional[int] = 5) -> List[SearchHit]:
         terms = self.query_terms(text)
         if not terms:
             return []
@@ -97,6 +97,6 @@ def _index(url: str, version: str) -> SearchIndex:  # version: rebuild when the 
         return SearchIndex(query.all_programs(db), synonyms)
 
 
-def search(db: Session, text: str, limit: int = 5) -> List[SearchHit]:
-    """Programs ranked by relevance to ``text``, best first, each with its BM25 score."""
+def search(db: Session, text: str, limit: Optional[int] = 5) -> List[SearchHit]:
+    """Programs ranked by relevance to ``text``, best first, each with its BM25 score (``limit=None``: all that match)."""
     return _index(*query.cache_key(db)).search(text, limit)

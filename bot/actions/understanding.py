@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Text, Tuple
 
-from bot.actions.intents import FIELD_INTENTS, is_program_intent, slug_of_intent
+from bot.actions.intents import FIELD_INTENTS
+from bot.program_intents import is_program_intent, slug_of_intent
 
 # The top intent is acted on from this confidence up.
 CONFIDENT = 0.5

@@ -20,7 +20,7 @@ from bot.actions.common import (NO_PROGRAMS, SLOT_PROGRAM, entity_value, general
                                 topic_programs)
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
-from bot.actions.intents import intent_of_slug, is_program_intent
+from bot.program_intents import intent_of_slug, is_program_intent
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from knowledge import query

@@ -17,23 +17,10 @@ import pytest
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
-from bot.actions.followup import FIELD_OF_INTENT, VALUE_FIELDS
+from eval.consistency import sent_by_code
 
 ROOT = Path(__file__).resolve().parents[2]
-ACTIONS = ROOT / "bot" / "actions"
 UNUSED = re.compile(r"The utterance '(utter_[a-z_]+)' is not used in any story or rule\.")
-
-
-def sent_by_code(actions: Path = ACTIONS) -> Set[str]:
-    """Response names the actions send: literals, per-field families, and per-place (_city/_area) pairs."""
-    code = "\n".join(path.read_text(encoding="utf-8") for path in actions.glob("*.py"))
-    place_bases = set(re.findall(r'location_response\(\s*"(utter_[a-z_]+)"', code))
-    names = set(re.findall(r'"(utter_[a-z_]+)"', code)) - place_bases
-    names |= {f"{base}_{kind}" for base in place_bases for kind in ("city", "area")}
-    for prefix in re.findall(r'f"(utter_[a-z_]+_)\{', code):
-        fields = VALUE_FIELDS if prefix == "utter_answer_" else FIELD_OF_INTENT.values()
-        names |= {prefix + field for field in fields}
-    return names
 
 
 @pytest.fixture(scope="module")

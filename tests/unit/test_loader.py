@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy import func, select
 
 from knowledge import __main__ as cli
+from knowledge import catalog
 from knowledge.db import session
 from knowledge.loader import DATA_DIR, KnowledgeDataError, load, read_guide
 from knowledge.models import Contact, Desk, Place, Program, Rule, Setting
@@ -35,7 +36,7 @@ def url(tmp_path):
 
 def expected_counts():
     programs = read_guide().programs
-    return {"Program": 22, "Desk": sum(len(p.desks) for p in programs),
+    return {"Program": len(programs), "Desk": sum(len(p.desks) for p in programs),
             "Place": sum(len(p.places) for p in programs),
             "Contact": sum(len(c.contacts) for p in programs for c in p.places),
             "Rule": sum(len(p.rules) for p in programs)}
@@ -132,6 +133,19 @@ def test_missing_program_file_is_rejected(data_dir):
         read_guide(data_dir)
 
 
+def test_a_new_program_file_is_a_new_program(url, data_dir):
+    """Nothing counts the programs: a 23rd file is loaded as the 23rd program."""
+    source = yaml.safe_load((data_dir / "programs" / "21_business-succession.yml").read_text(encoding="utf-8"))
+    count = len(catalog.programs())
+    new = dict(source, section=count + 1, slug="new-program", name="新しい制度")
+    (data_dir / "programs" / f"{count + 1:02d}_new-program.yml").write_text(yaml.safe_dump(new, allow_unicode=True),
+                                                                          encoding="utf-8")
+    data = load(url, data_dir)
+    assert [p.section for p in data.programs] == list(range(1, count + 2))
+    with session(url) as db:
+        assert db.get(Program, count + 1).slug == "new-program"
+
+
 def test_cli_reports_errors_without_a_traceback(monkeypatch, capsys, data_dir, url):
     _edit(data_dir, "02_human-resources.yml", lambda d: d.pop("slug"))
     monkeypatch.setattr("knowledge.loader.DATA_DIR", data_dir)
@@ -141,4 +155,4 @@ def test_cli_reports_errors_without_a_traceback(monkeypatch, capsys, data_dir, u
     assert err.startswith("error: ") and "02_human-resources.yml" in err and "Traceback" not in err
     monkeypatch.setattr(cli, "load", load)
     assert cli.main(["load", "--url", url]) == 0
-    assert "loaded 22 programs" in capsys.readouterr().out
+    assert f"loaded {len(catalog.programs())} programs" in capsys.readouterr().out
