@@ -70,5 +70,5 @@ def expected_fact(db, program: Program, field: str) -> Optional[str]:
         return (program.places[0].name if program.places else None) or desk.address or desk.location
     if field == "hours":
         where = next(iter(query.with_hours(program)), None)
-        return where.hours["text"] if where else None
+        return where.hours_text if where else None
     raise ValueError(field)

@@ -5,10 +5,10 @@ columns; anything queried by value (city, area, section, slug) is a real column 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, declared_attr, relationship
 
 Base = declarative_base()
 
@@ -60,14 +60,32 @@ class Offer(Base):
     description = Column(Text)
 
 
-class Desk(Base):
-    __tablename__ = "desks"
+class _Venue:
+    """What a desk and a place both are: a named spot of one program, where it is and when it is open."""
 
     id = Column(Integer, primary_key=True)
-    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
     rank = Column(Integer, nullable=False)
-    role = Column(Text, nullable=False)
     name = Column(Text, nullable=False)
+    city = Column(String(20), index=True)
+    area = Column(String(10), index=True)
+    address = Column(Text)
+    hours = Column(JSON)
+    reservation = Column(Boolean)
+
+    @declared_attr
+    def program_section(cls):
+        return Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+
+    @property
+    def hours_text(self) -> Optional[str]:
+        """The guide's own wording of the opening hours (「平日 8:30～17:15」), None when it gives none."""
+        return self.hours["text"] if self.hours else None
+
+
+class Desk(_Venue, Base):
+    __tablename__ = "desks"
+
+    role = Column(Text, nullable=False)
     organization = Column(Text, nullable=False)
     department = Column(Text)
     group_name = Column(Text)
@@ -75,29 +93,15 @@ class Desk(Base):
     phone_note = Column(Text)
     fax = Column(String(20))
     email = Column(String(120))
-    address = Column(Text)
     location = Column(Text)
-    city = Column(String(20), index=True)
-    area = Column(String(10), index=True)
-    hours = Column(JSON)
-    reservation = Column(Boolean)
 
     program = relationship("Program", back_populates="desks", lazy="joined")
 
 
-class Place(Base):
+class Place(_Venue, Base):
     __tablename__ = "places"
 
-    id = Column(Integer, primary_key=True)
-    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
-    rank = Column(Integer, nullable=False)
     kind = Column(Text, nullable=False)
-    name = Column(Text, nullable=False)
-    city = Column(String(20), index=True)
-    area = Column(String(10), index=True)
-    address = Column(Text)
-    hours = Column(JSON)
-    reservation = Column(Boolean)
 
     contacts = relationship("Contact", order_by="Contact.rank", lazy="selectin", cascade="all, delete-orphan")
     program = relationship("Program", back_populates="places", lazy="joined")

@@ -9,6 +9,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge import facts
 from knowledge.hours import OpeningHours, YearEnd
 from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
@@ -54,7 +55,7 @@ def field_value(program_row: Program, name: str) -> Optional[str]:
     """One fact of a program's main desk or record, as the guide states it; None when not stated."""
     desk = program_row.main_desk
     if name == "phone":
-        return desk.phone and f"{desk.phone}{desk.phone_note or ''}"
+        return facts.desk_phone(desk) or None
     if name == "fax":
         return desk.fax
     if name == "email":
@@ -62,7 +63,7 @@ def field_value(program_row: Program, name: str) -> Optional[str]:
     if name == "address":
         return desk.address or desk.location
     if name == "hours":
-        return desk.hours["text"] if desk.hours else None
+        return desk.hours_text
     if name == "cost":
         return program_row.cost_text
     if name == "target":

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import understanding
-from bot.actions.common import NO_PROGRAMS, store_session
+from bot.actions.common import store_session
 
 logger = logging.getLogger(__name__)
 
@@ -41,5 +41,5 @@ class AssistantAction(Action, ABC):
                 return self.answer(dispatcher, tracker, db, domain)
         except Exception:  # an answer must never be silence: apologise, keep the conversation's state
             logger.exception("action %s failed", self.name())
-            dispatcher.utter_message(response="utter_internal_error", json_message=NO_PROGRAMS)
+            dispatcher.utter_message(response="utter_internal_error")
             return []

@@ -15,8 +15,6 @@ SLOT_LOCATION = "location"
 GENERAL_DESK_SECTION = 16
 # Topics offered as buttons when the assistant could not understand: the most asked-for programs.
 TOPIC_SECTIONS = (16, 2, 6, 21, 17)
-# custom.programs when nothing is recommended (greetings, out of scope, questions back).
-NO_PROGRAMS = {"programs": []}
 
 store_session = session
 

@@ -1,35 +1,66 @@
 """The reply contract every face renders: text, buttons, and ``custom.programs`` (best first).
 
-Web chat draws the programs as cards, LINE as Flex bubbles, the console as rows; this module is
-the one place that turns a store record into that shape.
+Web chat draws the programs as cards, LINE as Flex bubbles; this module is the one place that turns a
+store record into that shape, and the TypedDicts below are the shape the channels may rely on.
+
+A turn carries at most one ``custom`` message, and only when it recommends programs: its ``programs``
+list is never empty. A turn without one (greetings, questions back, bad input) shows no cards; Rasa
+forwards a custom message to any channel, so an empty one would reach every channel as noise.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Text
+from typing import Iterable, List, Optional, Text, TypedDict
 
 from knowledge.models import Program
 
 CHOOSE_PROGRAM_INTENT = "choose_program"
 
 
-def program_card(program: Program) -> Dict[Text, Any]:
-    """The five contract keys, plus what a card shows beside them (e-mail, hours, cost) when known."""
+class _CardKeys(TypedDict):
+    section: int
+    slug: Text
+    name: Text
+    desk: Text   # the main desk's name
+    phone: Text  # the main desk's phone, as dialled (its note, if any, is in the reply text)
+
+
+class ProgramCard(_CardKeys, total=False):
+    """The five keys every card has, plus what a card shows beside them when the guide gives it."""
+
+    email: Text
+    hours: Text
+    cost: Text
+
+
+class ProgramsPayload(TypedDict):
+    programs: List[ProgramCard]  # never empty
+
+
+class Button(TypedDict):
+    title: Text
+    payload: Text
+
+
+def program_card(program: Program) -> ProgramCard:
     desk = program.main_desk
-    card = {"section": program.section, "slug": program.slug, "name": program.name,
-            "desk": desk.name, "phone": desk.phone}
-    extras = {"email": desk.email, "hours": desk.hours["text"] if desk.hours else None, "cost": program.cost_text}
-    card.update({key: value for key, value in extras.items() if value})
+    card = ProgramCard(section=program.section, slug=program.slug, name=program.name, desk=desk.name,
+                       phone=desk.phone or "")
+    for key, value in (("email", desk.email), ("hours", desk.hours_text), ("cost", program.cost_text)):
+        if value:
+            card[key] = value
     return card
 
 
-def programs_payload(programs: Iterable[Program]) -> Dict[Text, Any]:
-    return {"programs": [program_card(p) for p in programs]}
+def programs_payload(programs: Iterable[Program]) -> Optional[ProgramsPayload]:
+    """The turn's ``custom`` message, or None (no custom message at all) when there is nothing to recommend."""
+    cards = [program_card(p) for p in programs]
+    return ProgramsPayload(programs=cards) if cards else None
 
 
-def program_button(program: Program) -> Dict[Text, Text]:
+def program_button(program: Program) -> Button:
     """A button that selects the program without going through NLU again."""
-    return {"title": program.name, "payload": f'/{CHOOSE_PROGRAM_INTENT}{{"program":"{program.section}"}}'}
+    return Button(title=program.name, payload=f'/{CHOOSE_PROGRAM_INTENT}{{"program":"{program.section}"}}')
 
 
-def program_buttons(programs: Iterable[Program]) -> List[Dict[Text, Text]]:
+def program_buttons(programs: Iterable[Program]) -> List[Button]:
     return [program_button(p) for p in programs]

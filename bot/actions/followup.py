@@ -8,13 +8,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus
+from bot.actions import focus
 from bot.actions.base import AssistantAction
-from bot.actions.common import NO_PROGRAMS, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
-from knowledge import query, rules
+from knowledge import facts, query, rules
 from knowledge.hours import JST
 from knowledge.locations import find_location
 from knowledge.models import Program
@@ -25,8 +25,7 @@ VALUE_FIELDS = ("cost", "phone", "fax", "email", "target", "limits", "how_to_app
 
 def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, Any]]:
     """A follow-up before any program: ask which, with the main topics as buttons."""
-    dispatcher.utter_message(response="utter_ask_program_first", buttons=program_buttons(topic_programs(db)),
-                             json_message=NO_PROGRAMS)
+    dispatcher.utter_message(response="utter_ask_program_first", buttons=program_buttons(topic_programs(db)))
     return []
 
 

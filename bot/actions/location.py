@@ -7,12 +7,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus
+from bot.actions import focus
 from bot.actions.base import AssistantAction
-from bot.actions.common import NO_PROGRAMS, SLOT_LOCATION, SLOT_PROGRAM, latest_text
+from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_text
 from bot.actions.contract import programs_payload
 from bot.actions.places import location_response
-from knowledge import query
+from knowledge import facts, query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
 
@@ -23,7 +23,7 @@ def answer_location(dispatcher: CollectingDispatcher, db, program: Optional[Prog
     events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
     if program is None:
         response, where = location_response("utter_location_saved", location)
-        dispatcher.utter_message(response=response, json_message=NO_PROGRAMS, **where)
+        dispatcher.utter_message(response=response, **where)
         return events
     payload = programs_payload([program])
     near = query.places_near(program, location).places if program.places else ()
@@ -50,6 +50,6 @@ class ActionAnswerLocation(AssistantAction):
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         location = find_location(db, latest_text(tracker))
         if location is None:
-            dispatcher.utter_message(response="utter_location_unknown", json_message=NO_PROGRAMS)
+            dispatcher.utter_message(response="utter_location_unknown")
             return []
         return answer_location(dispatcher, db, focus.program_in_focus(db, tracker), location)

@@ -8,14 +8,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus, understanding
+from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
 from bot.program_intents import intent_of_slug, slug_of_intent
 from bot.actions.places import location_response
-from knowledge import query
+from knowledge import facts, query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
 from knowledge.text import normalize

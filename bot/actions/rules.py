@@ -12,13 +12,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus, parsing
+from bot.actions import focus, parsing
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text
 from bot.actions.contract import programs_payload
 from bot.actions.followup import answer_field, ask_program_first
 from bot.actions.program import ask_which
-from knowledge import query, rules
+from knowledge import facts, query, rules
 from knowledge.models import Program
 
 INNOVATION_SECTION = rules.INNOVATION_SECTION

@@ -14,16 +14,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import facts, focus, understanding
+from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import (NO_PROGRAMS, SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text,
+from bot.actions.common import (SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text,
                                 topic_programs)
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
 from bot.program_intents import intent_of_slug, is_program_intent
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
-from knowledge import query
+from knowledge import facts, query
 from knowledge.locations import find_location
 from knowledge.models import Program
 
@@ -42,7 +42,7 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
     desk = general_desk(db).main_desk
     dispatcher.utter_message(response=response, desk=general_desk(db).name,
                              phone=facts.desk_phone(desk),
-                             buttons=program_buttons(topic_programs(db)), json_message=NO_PROGRAMS)
+                             buttons=program_buttons(topic_programs(db)))
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:
@@ -116,5 +116,5 @@ class ActionBadInput(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         problem = entity_value(tracker, "input_problem") or "no_text"
         dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
-                                 limit=INPUT_LIMIT_TEXT, json_message=NO_PROGRAMS)
+                                 limit=INPUT_LIMIT_TEXT)
         return []

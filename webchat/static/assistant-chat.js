@@ -140,10 +140,11 @@
       body: JSON.stringify({ sender: state.sender, message: message }) })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (messages) {
-        var programs = [];
-        messages.forEach(function (m) {
-          if (m.custom && Array.isArray(m.custom.programs)) programs = m.custom.programs;
-        });
+        // The contract: at most one non-empty custom.programs per turn; like LINE, the first one is shown.
+        var carrier = messages.filter(function (m) {
+          return m.custom && Array.isArray(m.custom.programs) && m.custom.programs.length;
+        })[0];
+        var programs = carrier ? carrier.custom.programs : [];
         messages.forEach(function (m, i) {
           if (m.text || (m.buttons && m.buttons.length)) add({ from: "bot", text: m.text, buttons: m.buttons || [] });
         });

@@ -1,5 +1,7 @@
 """Labelled lines of facts from the store (「電話：…」「・会場名（住所）」): the one home of their format.
 
+Every face shows a desk's phone with its note, its hours and a place line the same way: the assistant's
+replies (bot/actions), the staff console's record and summary (console/records.py) and the reply cards.
 Guide text is never spliced into a sentence: it is shown whole after a label, or as a list line.
 Sentences around these lines live in domain.yml.
 """
@@ -9,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from knowledge.models import Desk, Place, Program
+from knowledge.models import Contact, Desk, Place, Program
 
 WEEKDAYS = "月火水木金土日"
 # Guide text that points to a list printed after it in the guide (「次の窓口…」「以下の中小企業者…」).
@@ -35,8 +37,8 @@ def desk_lines(desk: Desk) -> List[str]:
         lines.append(f"FAX：{desk.fax}")
     if desk.email:
         lines.append(f"メール：{desk.email}")
-    if desk.hours:
-        lines.append(f"受付：{desk.hours['text']}")
+    if desk.hours_text:
+        lines.append(f"受付：{desk.hours_text}")
     return lines
 
 
@@ -54,6 +56,16 @@ def field_lines(program: Program, field: str) -> List[str]:
         if value:
             lines.append(f"{labels[field]}：{value}" + (f"（{desk.role}：{desk.name}）" if several else ""))
     return lines
+
+
+def contact_line(contact: Contact) -> str:
+    """「黒石市商工観光課 電話：0172-52-2111（内線641） FAX：…」: one person or office to call at a place."""
+    parts = [contact.name]
+    if contact.phone:
+        parts.append(f"電話：{phone_text(contact.phone, extension=contact.extension)}")
+    if contact.fax:
+        parts.append(f"FAX：{contact.fax}")
+    return " ".join(parts)
 
 
 def place_line(place: Place) -> str:
