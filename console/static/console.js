@@ -10,12 +10,44 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
-async function getJSON(path, params) {
+async function getJSON(path, params, signal) {
   const url = new URL(path, location.origin);
   Object.entries(params || {}).forEach(([k, v]) => { if (v) url.searchParams.set(k, v); });
-  const answer = await fetch(url, { credentials: "same-origin" });
+  const answer = await fetch(url, { credentials: "same-origin", signal });
   if (answer.status === 401) { location.href = "/login"; return null; }
+  if (!answer.ok) throw new Error(`${path}: HTTP ${answer.status}`);
   return answer.json();
+}
+
+// The candidate list shows the answer to the latest request only: a new request cancels the one in
+// flight, and an answer that still arrives for an older request is dropped (null), never shown.
+let inFlight = null;
+let listRequests = 0;
+
+function cancelList() {
+  if (inFlight) inFlight.abort();
+  inFlight = null;
+}
+
+async function latestOnly(path, params) {
+  cancelList();
+  const mine = new AbortController();
+  inFlight = mine;
+  listRequests += 1;
+  try {
+    const data = await getJSON(path, params, mine.signal);
+    return inFlight === mine ? data : null;
+  } catch (error) {
+    if (mine.signal.aborted) return null; // cancelled because a newer request was made: not an error
+    throw error;
+  } finally {
+    if (inFlight === mine) inFlight = null;
+  }
+}
+
+function failed(error) {
+  $("source").textContent = "検索できませんでした。もう一度お試しください。";
+  console.error(error);
 }
 
 function el(tag, text, cls) {
@@ -35,8 +67,8 @@ function showList(items, scoreLabel) {
     button.dataset.section = item.section;
     if (item.score !== null && item.score !== undefined) button.append(el("span", `${scoreLabel} ${item.score}`, "score"));
     button.append(el("strong", `Ⅲ-${item.section} ${item.name}`), el("br"));
-    const desk = item.desks[0];
-    button.append(el("span", `${desk.name}　電話 ${desk.phone || "―"}`));
+    const desk = item.desks[0] || {};
+    button.append(el("span", `${desk.name || ""}　${(desk.contact_lines || [])[0] || "電話 ―"}`));
     (item.local_places || []).forEach((p) => button.append(el("br"), el("span", `近くの窓口：${p.name}`, "note")));
     button.addEventListener("click", () => showRecord(item));
     li.append(button);
@@ -56,11 +88,9 @@ function showRecord(item) {
   const box = $("record");
   box.replaceChildren(el("h2", `Ⅲ-${item.section} ${item.name}`), el("p", item.title, "note"), el("p", item.summary));
   const dl = el("dl");
-  item.desks.forEach((d) => {
-    row(dl, d.role, [d.name, d.phone && `電話 ${d.phone}${d.phone_note || ""}`, d.fax && `FAX ${d.fax}`,
-      d.email && `メール ${d.email}`, (d.address || d.location) && `所在地 ${d.address || d.location}`,
-      d.hours && `受付 ${d.hours}`].filter(Boolean).join("\n"));
-  });
+  // Phones, FAX, e-mail and hours come formatted and labelled from the server (contact_lines).
+  item.desks.forEach((d) => row(dl, d.role, [d.name, ...(d.contact_lines || []),
+    (d.address || d.location) && `所在地：${d.address || d.location}`].filter(Boolean)));
   row(dl, "対象", [item.target, ...item.conditions].filter(Boolean));
   row(dl, "支援内容", item.offers.map((o) => o.name));
   row(dl, "費用", item.cost);
@@ -68,9 +98,7 @@ function showRecord(item) {
   row(dl, "利用方法", item.how_to_apply);
   row(dl, "募集時期", item.period);
   row(dl, "備考", item.notes);
-  item.places.forEach((p) => row(dl, p.kind, [p.name, p.address, p.hours,
-    ...p.contacts.map((c) => `${c.name} 電話 ${c.phone || "―"}${c.extension ? `（内線${c.extension}）` : ""}`)]
-    .filter(Boolean).join("\n")));
+  item.places.forEach((p) => row(dl, p.kind, [p.name, p.address, p.hours, ...(p.contact_lines || [])].filter(Boolean)));
   box.append(dl);
   $("summary").value = item.summary_text;
   $("copy").disabled = false;
@@ -81,18 +109,26 @@ const area = () => $("area").value;
 
 const fromCaller = debounce(async () => {
   const text = $("caller").value.trim();
-  if (!text) return;
-  const data = await getJSON("/api/candidates", { q: text, area: area() });
-  if (!data) return;
-  $("source").textContent = data.source === "assistant" ? "アシスタントの判定（確信度）" : "キーワード検索（スコア）";
-  showList(data.candidates, data.source === "assistant" ? "確信度" : "スコア");
+  if (!text) { cancelList(); return; }
+  try {
+    const data = await latestOnly("/api/candidates", { q: text, area: area() });
+    if (!data) return;
+    $("source").textContent = data.source === "assistant" ? "アシスタントの判定（確信度）" : "キーワード検索（スコア）";
+    showList(data.candidates, data.source === "assistant" ? "確信度" : "スコア");
+  } catch (error) {
+    failed(error);
+  }
 }, 150);
 
 const fromSearch = debounce(async () => {
-  const items = await getJSON("/api/search", { q: $("search").value.trim(), area: area() });
-  if (!items) return;
-  $("source").textContent = "制度の検索結果";
-  showList(items, "スコア");
+  try {
+    const items = await latestOnly("/api/search", { q: $("search").value.trim(), area: area() });
+    if (!items) return;
+    $("source").textContent = "制度の検索結果";
+    showList(items, "スコア");
+  } catch (error) {
+    failed(error);
+  }
 }, 150);
 
 async function loadAreas() {
@@ -102,6 +138,27 @@ async function loadAreas() {
     option.value = a.name;
     $("area").append(option);
   });
+}
+
+// The select may be narrower than its longest option: the chosen area's towns are also shown in full below it.
+function showTowns() {
+  const chosen = $("area").selectedOptions[0];
+  $("area-towns").textContent = chosen && chosen.value ? chosen.textContent : "";
+}
+
+// At start: the areas, and every program (the list before anything is typed, and the header's count).
+async function start() {
+  const before = listRequests;
+  try {
+    const [programs] = await Promise.all([getJSON("/api/search"), loadAreas()]);
+    if (!programs) return;
+    $("program-count").textContent = `（${programs.length}制度）`;
+    if (listRequests !== before) return; // the staff member has already typed or filtered
+    $("source").textContent = "制度の一覧";
+    showList(programs, "スコア");
+  } catch (error) {
+    failed(error);
+  }
 }
 
 async function copySummary() {
@@ -119,6 +176,6 @@ async function copySummary() {
 let lastUsed = fromSearch;
 $("caller").addEventListener("input", () => { lastUsed = fromCaller; fromCaller(); });
 $("search").addEventListener("input", () => { lastUsed = fromSearch; fromSearch(); });
-$("area").addEventListener("change", () => lastUsed());
+$("area").addEventListener("change", () => { showTowns(); lastUsed(); });
 $("copy").addEventListener("click", copySummary);
-loadAreas().then(fromSearch);
+start();

@@ -1,11 +1,16 @@
 """The staff console in a real browser, and its login rules over HTTP."""
 from __future__ import annotations
 
+import re
+import time
+
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from knowledge import query
 from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD
 
 
@@ -44,6 +49,122 @@ def test_staff_find_copy_search_and_filter(browser, console_url):
     Select(browser.find_element(By.ID, "area")).select_by_value("三八")
     wait_text(browser, "candidates", "はちのへ創業・事業承継サポートセンター")
     browser.save_screenshot(str(ARTIFACTS / "console-area.png"))
+
+
+def open_console(driver, console_url):
+    """The console page, logging in first when the browser has no session yet; returns once the first list is in."""
+    driver.get(f"{console_url}/")
+    if "/login" in driver.current_url:
+        driver.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "caller")))
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#candidates li button"))
+
+
+def listed_sections(driver):
+    return [b.get_attribute("data-section") for b in driver.find_elements(By.CSS_SELECTOR, "#candidates li button")]
+
+
+@pytest.fixture
+def window(browser):
+    """The browser, put back to its usual window size afterwards."""
+    yield browser
+    browser.set_window_size(1280, 900)
+
+
+RECTS = """
+const rect = (selector) => { const r = document.querySelector(selector).getBoundingClientRect();
+  return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+return {area: rect("#area"), search: rect("#search"), candidates: rect("#candidates"), input: rect("section.input"),
+        record: rect("section.detail"), scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth, innerWidth: window.innerWidth};
+"""
+
+
+def overlap(a, b) -> bool:
+    return min(a["right"], b["right"]) > max(a["left"], b["left"]) and min(a["bottom"], b["bottom"]) > max(a["top"], b["top"])
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (1024, 800), (768, 1000)])
+def test_layout_holds_at_common_widths(window, console_url, width, height):
+    window.set_window_size(width, height)
+    open_console(window, console_url)
+    assert window.execute_script("return window.innerWidth") == width
+    window.find_element(By.ID, "caller").send_keys("後継者がいなくて困っています。上北の会社です")
+    Select(window.find_element(By.ID, "area")).select_by_value("上北")  # the longest option
+    WebDriverWait(window, 15).until(lambda d: "上北" in d.find_element(By.ID, "area-towns").text
+                                    and re.search("判定|キーワード検索", d.find_element(By.ID, "source").text)
+                                    and d.find_elements(By.CSS_SELECTOR, "#record h2"))
+    time.sleep(0.5)  # the area's re-run of the candidates
+    layout = window.execute_script(RECTS)
+    window.save_screenshot(str(ARTIFACTS / f"console-{width}.png"))
+
+    for name in ("area", "search", "candidates"):
+        box = layout[name]
+        assert not overlap(box, layout["record"]), (width, name, box, layout["record"])
+        # nothing cut off: each control stays inside its column and the window
+        assert layout["input"]["left"] <= box["left"] and box["right"] <= layout["input"]["right"], (width, name, layout)
+        assert 0 <= box["left"] and box["right"] <= layout["clientWidth"], (width, name, layout)
+    assert 0 <= layout["record"]["left"] and layout["record"]["right"] <= layout["clientWidth"], (width, layout)
+    # no horizontal scrollbar
+    assert layout["scrollWidth"] <= layout["innerWidth"] and layout["scrollWidth"] <= layout["clientWidth"], layout
+
+
+def test_header_counts_the_programs_in_the_store(browser, console_url, kb):
+    open_console(browser, console_url)
+    programs = len(query.all_programs(kb))
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "program-count").text)
+    assert f"（{programs}制度）" in browser.find_element(By.TAG_NAME, "header").text
+    assert len(listed_sections(browser)) == programs  # the first list: every program
+    page = requests.get(f"{console_url}/static/console.html").text
+    assert not re.search(r"\d+\s*制度", page), "the count must come from the store, not be typed in the page"
+
+
+# The first /api/search after installation answers 1.5 s late (or fails as aborted when its signal is
+# aborted, as a real slow request would), and everything unexpected on the page is recorded.
+SLOW_FIRST_SEARCH = """
+window.__slow = "waiting";
+window.__errors = [];
+window.addEventListener("unhandledrejection", (e) => window.__errors.push(String(e.reason)));
+window.addEventListener("error", (e) => window.__errors.push(String(e.message)));
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  const url = String(input instanceof Request ? input.url : input);
+  if (window.__slow !== "waiting" || !url.includes("/api/search")) return realFetch.apply(this, arguments);
+  window.__slow = "started:" + new URL(url).searchParams.get("q");
+  const signal = init && init.signal;
+  return realFetch.apply(this, arguments).then((answer) => new Promise((resolve, reject) => {
+    const aborted = () => { window.__slow = "aborted"; reject(new DOMException("The user aborted a request.", "AbortError")); };
+    if (signal && signal.aborted) return aborted();
+    const timer = setTimeout(() => { window.__slow = "answered"; resolve(answer); }, 1500);
+    if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); aborted(); });
+  }), (error) => { window.__slow = "aborted"; throw error; });
+};
+"""
+
+
+def test_a_slow_older_search_never_replaces_a_newer_one(browser, console_url):
+    open_console(browser, console_url)
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    expected = [str(item["section"]) for item in requests.get(
+        f"{console_url}/api/search", params={"q": "創業"}, cookies=cookies).json()]
+    older = [str(item["section"]) for item in requests.get(
+        f"{console_url}/api/search", params={"q": "特許"}, cookies=cookies).json()]
+    assert expected and older and expected != older
+
+    browser.execute_script(SLOW_FIRST_SEARCH)
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("特許")
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return window.__slow") == "started:特許")
+    search.clear()
+    search.send_keys("創業")
+    WebDriverWait(browser, 10).until(lambda d: listed_sections(d) == expected)
+    # the older request ends (cancelled, or answered late); its answer must not replace the newer one's
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script("return window.__slow") in ("answered", "aborted"))
+    time.sleep(0.5)
+    assert listed_sections(browser) == expected
+    assert browser.find_element(By.ID, "source").text == "制度の検索結果"  # no error for a cancelled request
+    assert browser.execute_script("return window.__errors") == []
 
 
 def test_wrong_passwords_are_rate_limited(console_url):
