@@ -73,10 +73,12 @@ def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cw
 @contextlib.contextmanager
 def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
               model: Optional[str] = None, credentials: Optional[Path] = None,
-              api_token: Optional[str] = None, root: Path = ROOT) -> Iterator[List[subprocess.Popen]]:
+              api_token: Optional[str] = None, root: Path = ROOT,
+              env: Optional[dict] = None) -> Iterator[List[subprocess.Popen]]:
     """The assistant on its own ports, its actions reading the knowledge database at ``kb_url``.
 
-    ``root`` is the project whose actions run (another checkout, to measure an earlier version)."""
+    ``root`` is the project whose actions run (another checkout, to measure an earlier version); ``env`` adds
+    environment variables for both servers (e.g. those a credentials file's ``${VAR}``s name)."""
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
     commands = [
@@ -87,5 +89,6 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     if api_token:  # the HTTP API (for the staff console's /model/parse), only with a token
         commands[1] += ["--enable-api", "--auth-token", api_token]
     urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
-    with running(commands, urls, workdir, root, {"KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(root)}) as procs:
+    with running(commands, urls, workdir, root,
+                 {**(env or {}), "KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(root)}) as procs:
         yield procs

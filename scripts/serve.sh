@@ -6,11 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$(bash scripts/train.sh)
-credentials=credentials.yml
+credentials=credentials.yml  # REST only
 if [ -n "${LINE_CHANNEL_SECRET:-}" ] && [ -n "${LINE_CHANNEL_ACCESS_TOKEN:-}" ]; then
-  credentials=$(mktemp --suffix=.yml)
-  # The channel reads its secrets from the environment; nothing secret is written to disk.
-  printf 'rest:\nbot.channels.line.LineInput:\n' > "$credentials"
+  # Rasa expands the ${VAR}s in these files from its environment (inherited); nothing secret is written to disk.
+  credentials=credentials-line.yml
+  if [ -n "${LINE_API_BASE_URL:-}" ]; then  # another LINE API host (a local stub)
+    credentials=credentials-line-stub.yml
+  fi
   echo "LINE webhook: https://<public host>/webhooks/line/webhook (Rasa port 5005)" >&2
 fi
 RASA_API_TOKEN=${RASA_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}

@@ -1,19 +1,28 @@
 """LINE Messaging API channel for Rasa, at ``/webhooks/line/webhook``.
 
-Shaped like Rasa's own channels (telegram.py): ``LineInput`` holds the credentials and builds the
-blueprint; replies are collected per turn and sent in one Reply API call (Push API when the reply
-token has expired). The signature is checked on the raw body before anything else; the webhook
-answers 200 at once and the assistant works in a background task, because LINE gives up after 2 s.
+Shaped like Rasa's own channels (telegram.py, facebook.py):
+
+- ``LineInput`` (an ``InputChannel``) is built by Rasa from the credentials file: ``credentials-line.yml``
+  names ``channel_secret`` and ``access_token`` as ``${VAR}``, which Rasa expands from the environment when it
+  reads the file. It checks the signature on the raw body before anything else, answers 200 at once and works in
+  a background task, because LINE gives up after 2 s.
+- ``LineOutput`` (an ``OutputChannel`` named ``line``, so that ``channel: line`` response variations are chosen)
+  collects one turn's replies; after the turn they are rendered by ``line_render.render`` and sent in one Reply
+  API call (at most 5 messages), or by the Push API when the reply token is expired or used. Without a turn
+  (``get_output_channel``, used by Rasa's ``trigger_intent?output_channel=line``) each response is pushed as it
+  comes, as nobody ends such a turn.
+- ``LineApi``: one Messaging API client per process, made on first use inside the running event loop (its
+  aiohttp session belongs to that loop), reused for every event and closed when the server stops.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -22,37 +31,159 @@ from bot.channels.line_render import render
 
 logger = logging.getLogger(__name__)
 
+CHANNEL_NAME = "line"
 GREET_PAYLOAD = "/greet"
 LOADING_SECONDS = 20
 SEEN_EVENTS_KEPT = 10_000
+STOP_GRACE_SECONDS = 10  # on shutdown, how long events still being answered may finish before the client closes
 
 
-class LineInput(InputChannel):
-    """Credentials: channel_secret, access_token, api_base_url (each falls back to the environment:
-    LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN, LINE_API_BASE_URL)."""
+class LineApi:
+    """The process's one Messaging API client, made lazily inside the running event loop.
+
+    ``api()`` is synchronous (no await between the check and the assignment), so concurrent events cannot
+    make two clients. If it is asked from another loop than the one that made the client (a test, a second
+    ``asyncio.run``), it makes a new one: an aiohttp session cannot be used across loops."""
+
+    def __init__(self, access_token: Text, host: Optional[Text] = None) -> None:
+        self.access_token = access_token
+        self.host = host or None  # None: LINE's own hosts (api.line.me, api-data.line.me)
+        self.client: Any = None
+        self._api: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def api(self) -> Any:
+        from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
+
+        loop = asyncio.get_running_loop()  # raises outside a loop: the session must belong to one
+        if self._api is None or self._loop is not loop:
+            if self._api is not None:
+                logger.warning("line.client.new_loop; making a new client")
+            self.client = AsyncApiClient(Configuration(host=self.host, access_token=self.access_token))
+            self._api = AsyncMessagingApi(self.client)
+            self._loop = loop
+        return self._api
+
+    async def close(self) -> None:
+        client, self.client, self._api, self._loop = self.client, None, None, None
+        if client is not None:
+            await client.close()
+
+
+class LineOutput(OutputChannel):
+    """Rasa's bot responses to LINE.
+
+    For a turn (``reply_token`` given, or ``turn=True``), responses are collected in ``messages`` and sent by
+    ``flush`` in one call; otherwise (a proactive message) each response is pushed at once."""
 
     @classmethod
     def name(cls) -> Text:
-        return "line"
+        return CHANNEL_NAME
+
+    def __init__(self, line_api: LineApi, reply_token: Optional[Text] = None, turn: Optional[bool] = None) -> None:
+        self.line_api = line_api
+        self.reply_token = reply_token
+        self.turn = reply_token is not None if turn is None else turn
+        self.messages: List[Dict[Text, Any]] = []
+
+    # ---- Rasa's send methods: collect the reply contract (text, buttons, custom) -------------------------
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        start = len(self.messages)
+        await super().send_response(recipient_id, dict(message))  # Rasa's dispatch pops keys: give it a copy
+        if not self.turn:  # nobody will flush a proactive message: push this response now
+            responses, self.messages[start:] = self.messages[start:], []
+            await self._deliver(recipient_id, responses)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        self.messages.append({"text": text, "buttons": buttons})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        self.messages.append({"custom": json_message})
+
+    # ---- sending ------------------------------------------------------------------------------------------
+
+    async def flush(self, recipient_id: Text) -> None:
+        """The turn's replies, rendered, in one Reply API call (Push when the token is expired or used)."""
+        responses, self.messages = self.messages, []
+        await self._deliver(recipient_id, responses)
+
+    async def _deliver(self, recipient_id: Text, responses: List[Dict[Text, Any]]) -> None:
+        messages = render(responses)
+        if not messages:  # nothing to say (e.g. only an empty programs payload): send nothing
+            return
+        token, self.reply_token = self.reply_token, None  # a reply token is good for one call only
+        await send(self.line_api.api(), token, recipient_id, messages)
+
+
+async def send(api: Any, reply_token: Optional[Text], to: Text, messages: List[Any]) -> None:
+    """One Reply API call; if there is no token or it is expired or used (400), the Push API instead."""
+    from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
+    from linebot.v3.messaging.exceptions import ApiException
+
+    if reply_token:
+        try:
+            await api.reply_message(ReplyMessageRequest(replyToken=reply_token, messages=messages))
+            return
+        except ApiException as error:
+            if error.status != 400:
+                raise
+            logger.info("line.reply_token.expired; pushing instead")
+    await api.push_message(PushMessageRequest(to=to, messages=messages))
+
+
+class LineInput(InputChannel):
+    """Credentials (see credentials-line.yml): channel_secret, access_token, and optionally api_base_url
+    (another API host, e.g. a local stub; absent or empty means LINE's own)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "LineInput":
         credentials = credentials or {}
-        secret = credentials.get("channel_secret") or os.environ.get("LINE_CHANNEL_SECRET")
-        token = credentials.get("access_token") or os.environ.get("LINE_CHANNEL_ACCESS_TOKEN")
+        secret, token = credentials.get("channel_secret"), credentials.get("access_token")
         if not secret or not token:
             cls.raise_missing_credentials_exception()
-        base = credentials.get("api_base_url") or os.environ.get("LINE_API_BASE_URL") or None
-        return cls(secret, token, base)
+        base = credentials.get("api_base_url") or None
+        for key, value in (("channel_secret", secret), ("access_token", token), ("api_base_url", base)):
+            if value is not None and "${" in str(value):  # a quoted "${VAR}" is not expanded by Rasa
+                raise RasaException(f"LINE credential {key} was not expanded from the environment: "
+                                    f"write ${{VAR}} unquoted in the credentials file")
+        return cls(str(secret), str(token), str(base) if base else None)
 
     def __init__(self, channel_secret: Text, access_token: Text, api_base_url: Optional[Text] = None) -> None:
         from linebot.v3 import WebhookParser
 
         self.parser = WebhookParser(channel_secret)
-        self.access_token = access_token
-        self.api_base_url = api_base_url
+        self.line_api = LineApi(access_token, api_base_url)
         self._seen: "OrderedDict[Text, None]" = OrderedDict()
         self._tasks: Set[asyncio.Task] = set()
+
+    @property
+    def access_token(self) -> Text:
+        return self.line_api.access_token
+
+    @property
+    def api_base_url(self) -> Optional[Text]:
+        return self.line_api.host
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """For messages without a user turn (Rasa's trigger_intent?output_channel=line): pushed."""
+        return LineOutput(self.line_api)
+
+    async def close(self) -> None:
+        """Let events still being answered finish (for a while), then close the API client."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+        await self.line_api.close()
 
     # ---- webhook -------------------------------------------------------------------------------
 
@@ -60,6 +191,10 @@ class LineInput(InputChannel):
         from linebot.v3.exceptions import InvalidSignatureError
 
         webhook = Blueprint(f"line_webhook_{type(self).__name__}", __name__)
+
+        @webhook.listener("after_server_stop")
+        async def close_client(*_: Any) -> None:
+            await self.close()
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -110,53 +245,29 @@ class LineInput(InputChannel):
         return None
 
     async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
-
         text = self._text_of(event)
         user_id = getattr(event.source, "user_id", None)
         if text is None or not user_id:
             return
-        configuration = Configuration(host=self.api_base_url, access_token=self.access_token) \
-            if self.api_base_url else Configuration(access_token=self.access_token)
         try:
-            async with AsyncApiClient(configuration) as client:
-                api = AsyncMessagingApi(client)
-                await self._show_loading(api, event, user_id)
-                collector = CollectingOutputChannel()
-                await on_new_message(UserMessage(text, collector, user_id, input_channel=self.name(),
-                                                 metadata={"line_event_id": event.webhook_event_id}))
-                messages = render(collector.messages)
-                if messages:
-                    await self._send(api, getattr(event, "reply_token", None), user_id, messages)
+            await self._show_loading(event, user_id)
+            output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
+            await on_new_message(UserMessage(text, output, user_id, input_channel=self.name(),
+                                             metadata={"line_event_id": event.webhook_event_id}))
+            await output.flush(user_id)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed event must not take the webhook down; it is logged with its id
             logger.exception("line.event.failed", extra={"event_id": getattr(event, "webhook_event_id", None)})
 
-    async def _show_loading(self, api: Any, event: Any, user_id: Text) -> None:
+    async def _show_loading(self, event: Any, user_id: Text) -> None:
         """The typing indicator, in one-to-one chats only (LINE refuses group and room IDs)."""
         from linebot.v3.messaging import ShowLoadingAnimationRequest
 
         if getattr(event.source, "type", None) != "user":
             return
         try:
-            await api.show_loading_animation(ShowLoadingAnimationRequest(chatId=user_id,
-                                                                         loadingSeconds=LOADING_SECONDS))
+            await self.line_api.api().show_loading_animation(
+                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=LOADING_SECONDS))
         except Exception:
             logger.info("line.loading.unavailable")
-
-    @staticmethod
-    async def _send(api: Any, reply_token: Optional[Text], user_id: Text, messages: List[Any]) -> None:
-        """One Reply API call; if the token is expired or used (400), the Push API instead."""
-        from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
-        from linebot.v3.messaging.exceptions import ApiException
-
-        if reply_token:
-            try:
-                await api.reply_message(ReplyMessageRequest(replyToken=reply_token, messages=messages))
-                return
-            except ApiException as error:
-                if error.status != 400:
-                    raise
-                logger.info("line.reply_token.expired; pushing instead")
-        await api.push_message(PushMessageRequest(to=user_id, messages=messages))

@@ -84,12 +84,24 @@ def program_cards(programs: List[Dict[Text, Any]]) -> FlexMessage:
     return FlexMessage(altText=alt[:MAX_ALT_TEXT], contents=FlexContainer.from_dict(container))
 
 
+def programs_of(replies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The turn's programs: the first ``custom`` payload with a non-empty ``programs`` list (a turn carries at
+    most one); an empty or missing one gives none, so no card is drawn for it."""
+    for reply in replies:
+        custom = reply.get("custom")
+        programs = custom.get("programs") if isinstance(custom, dict) else None
+        if isinstance(programs, list) and programs:
+            return programs
+    return []
+
+
 def render(replies: List[Dict[Text, Any]]) -> List[Message]:
-    """All of one turn's replies as at most five LINE messages, buttons as quick replies on the last."""
+    """All of one turn's replies as at most five LINE messages, buttons as quick replies on the last.
+
+    Nothing (an empty list: nothing is sent) when the turn has no text and no programs."""
     texts = [r["text"] for r in replies if r.get("text")]
     buttons = [b for r in replies for b in r.get("buttons") or []]
-    programs = next((r["custom"].get("programs") for r in replies
-                     if isinstance(r.get("custom"), dict) and r["custom"].get("programs")), [])
+    programs = programs_of(replies)
     pieces = split_text("\n\n".join(texts)) if texts else []
     room = MAX_MESSAGES - (1 if programs else 0)
     if len(pieces) > room:  # keep within five messages: the last piece says there is more

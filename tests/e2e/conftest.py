@@ -36,12 +36,12 @@ def assistant(tmp_path_factory, line_api):
     """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
     workdir = tmp_path_factory.mktemp("assistant")
     kb_url = servers.loaded_knowledge(workdir)
-    credentials = workdir / "credentials.yml"
-    credentials.write_text("rest:\nbot.channels.line.LineInput:\n"
-                           f'  channel_secret: "{LINE_SECRET}"\n  access_token: "{LINE_TOKEN}"\n'
-                           f'  api_base_url: "{line_api.url}"\n')
-    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, credentials=credentials,
-                           api_token=RASA_API_TOKEN):
+    # The committed credentials (credentials-line.yml + the stub's API host); Rasa expands their ${VAR}s from the
+    # server's environment.
+    line_env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
+                "LINE_API_BASE_URL": line_api.url}
+    with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, api_token=RASA_API_TOKEN,
+                           credentials=servers.ROOT / "credentials-line-stub.yml", env=line_env):
         yield f"http://127.0.0.1:{RASA_PORT}"
 
 

@@ -1,4 +1,5 @@
-"""A local stand-in for LINE's Messaging API on loopback: records every call the channel makes."""
+"""A local stand-in for LINE's Messaging API on loopback: records every call the channel makes (and over which
+TCP connection, so that tests can tell one reused client from a new client per event)."""
 from __future__ import annotations
 
 import json
@@ -15,16 +16,19 @@ class LineApiStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as LINE's API: a reused client reuses its connection
+
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                stub.calls.append({"path": self.path, "body": body,
-                                   "authorization": self.headers.get("Authorization")})
+                stub.calls.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),
+                                   "connection": self.client_address})  # (host, port): one per TCP connection
                 if self.path == "/v2/bot/message/reply" and body.get("replyToken") in stub.expired_tokens:
                     self._answer(400, {"message": "Invalid reply token"})
                 elif self.path == "/v2/bot/chat/loading/start":
                     self._answer(202, {})
-                else:
-                    self._answer(200, {"sentMessages": []})
+                else:  # as LINE answers a reply or push: one id per message sent
+                    self._answer(200, {"sentMessages": [{"id": str(len(stub.calls) * 10 + i), "quoteToken": "q"}
+                                                        for i, _ in enumerate(body.get("messages") or [])]})
 
             def _answer(self, status: int, payload: Dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -40,6 +44,9 @@ class LineApiStub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def connections(self) -> Set[Any]:
+        return {c["connection"] for c in self.calls}
 
     def sent(self, path: str) -> List[Dict[str, Any]]:
         return [c for c in self.calls if c["path"] == path]

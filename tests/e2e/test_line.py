@@ -1,4 +1,7 @@
-"""The LINE channel against a local stub of LINE's API, with correctly and wrongly signed webhooks."""
+"""The LINE channel against a local stub of LINE's API, with correctly and wrongly signed webhooks.
+
+The assistant runs with the committed credentials-line-stub.yml, its secrets given as environment variables (conftest).
+Expected contact facts are read from the knowledge store, never typed here."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +14,8 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN
+from knowledge import query
+from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN, RASA_API_TOKEN
 
 REPLY, PUSH, LOADING = "/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/chat/loading/start"
 
@@ -62,18 +66,23 @@ def user() -> str:
     return "U" + uuid.uuid4().hex
 
 
-def test_signed_text_gets_one_reply_with_text_and_flex_card(line, line_api):
+def phone(kb, section: int) -> str:
+    return query.program(kb, section).main_desk.phone
+
+
+def test_signed_text_gets_one_reply_with_text_and_flex_card(line, line_api, kb):
+    succession = phone(kb, 21)  # 事業承継・引継ぎ支援センター
     ev = text_event(user(), "後継者がいなくて困っています")
     response = line.post(ev)
     assert response.status_code == 200
     [reply] = line.replies_to(ev["replyToken"])
     messages = reply["messages"]
     assert 1 <= len(messages) <= 5
-    assert any("017-723-1040" in m.get("text", "") for m in messages)
+    assert any(succession in m.get("text", "") for m in messages)
     flex = [m for m in messages if m["type"] == "flex"]
-    assert len(flex) == 1 and "017-723-1040" in flex[0]["altText"]
+    assert len(flex) == 1 and succession in flex[0]["altText"]
     footer = flex[0]["contents"]["contents"][0]["footer"]["contents"][0]["action"]
-    assert footer == {"type": "uri", "label": "電話する", "uri": "tel:0177231040"}
+    assert footer == {"type": "uri", "label": "電話する", "uri": "tel:" + succession.replace("-", "")}
     assert all(c["authorization"] == f"Bearer {LINE_TOKEN}" for c in line_api.calls)
     loading = [c["body"] for c in line_api.sent(LOADING) if c["body"]["chatId"] == ev["source"]["userId"]]
     assert loading and 5 <= loading[0]["loadingSeconds"] <= 60
@@ -124,14 +133,39 @@ def test_redelivered_event_is_answered_once(line, line_api):
     assert len([c for c in line_api.sent(REPLY) if c["body"]["replyToken"] == ev["replyToken"]]) == 1
 
 
-def test_expired_reply_token_falls_back_to_push(line, line_api):
+def test_expired_reply_token_falls_back_to_push(line, line_api, kb):
     someone = user()
     ev = text_event(someone, "特許の相談をしたい")
     line_api.expired_tokens.add(ev["replyToken"])
     line.post(ev)
     pushes = line_api.wait_for(PUSH)
     mine = [c["body"] for c in pushes if c["body"]["to"] == someone]
-    assert mine and any("017-734-9417" in m.get("text", "") for m in mine[0]["messages"])
+    assert mine and any(phone(kb, 9) in m.get("text", "") for m in mine[0]["messages"])  # 知的財産支援センター
+
+
+def test_one_api_client_serves_every_event(line, line_api):
+    """The same connection to LINE's API across events: a client made per event would open a new one each time."""
+    someone = user()
+    first, second = text_event(someone, "創業したい"), text_event(someone, "補助金について知りたい")
+    line.post(first)
+    line.replies_to(first["replyToken"])
+    line.post(second)
+    line.replies_to(second["replyToken"])
+    [one], [two] = ([c["connection"] for c in line_api.sent(REPLY) if c["body"]["replyToken"] == ev["replyToken"]]
+                    for ev in (first, second))
+    assert one == two
+
+
+def test_proactive_message_is_pushed_through_rasas_trigger_intent(assistant, line_api):
+    """Rasa asks the LINE input channel for an output channel (get_output_channel): a push, not a reply."""
+    someone = user()
+    response = requests.post(f"{assistant}/conversations/{someone}/trigger_intent",
+                             params={"output_channel": "line", "token": RASA_API_TOKEN},
+                             json={"name": "greet"}, timeout=60)
+    assert response.status_code == 200, response.text
+    pushes = [c["body"] for c in line_api.sent(PUSH) if c["body"]["to"] == someone]  # sent before Rasa answers
+    assert pushes and all(1 <= len(p["messages"]) <= 5 for p in pushes)  # what the dialogue says is not ours to test
+    assert pushes[0]["messages"][0]["type"] == "text" and pushes[0]["messages"][0]["text"]
 
 
 def test_webhook_answers_promptly(line):
