@@ -1,4 +1,4 @@
-"""Command line: ``python -m knowledge load`` builds the database; ``search`` and ``show`` look into it."""
+"""Command line: ``python -m knowledge load`` builds the database; ``search`` looks into it."""
 from __future__ import annotations
 
 import argparse

@@ -25,7 +25,11 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
+@lru_cache(maxsize=None)
+def _session_factory(url: str) -> sessionmaker:
+    return sessionmaker(bind=engine_for(url), future=True, expire_on_commit=False)
+
+
 def session(url: str | None = None) -> Session:
-    """A new session on the configured database; use it as a context manager."""
-    factory = sessionmaker(bind=engine_for(url or database_url()), future=True, expire_on_commit=False)
-    return factory()
+    """A new session on the configured database (one factory per URL); use it as a context manager."""
+    return _session_factory(url or database_url())()

@@ -6,6 +6,7 @@ municipalities table (municipalities.yml), never from code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from sqlalchemy import select
@@ -23,17 +24,28 @@ class Location:
     municipality: Optional[str] = None
 
 
-def _names(db: Session) -> Tuple[Tuple[str, Location], ...]:
-    """Every way of writing a place, longest first, so 「五所川原市」 wins over 「五所川原」."""
+@lru_cache(maxsize=4)
+def _names_of(url: str, version: str) -> Tuple[Tuple[str, Location], ...]:  # version: rebuild on new data
+    from knowledge.db import session
+
     names: List[Tuple[str, Location]] = []
-    for municipality in db.execute(select(Municipality)).scalars():
-        location = Location(area=municipality.area, municipality=municipality.name)
-        for name in [municipality.name, *municipality.aliases]:
-            names.append((normalize(name), location))
-    for area in db.execute(select(Area)).scalars():
-        for name in (area.name, f"{area.name}地域", f"{area.name}地区", area.reading):
-            names.append((normalize(name), Location(area=area.name)))
+    with session(url) as db:
+        for municipality in db.execute(select(Municipality)).scalars():
+            location = Location(area=municipality.area, municipality=municipality.name)
+            for name in [municipality.name, *municipality.aliases]:
+                names.append((normalize(name), location))
+        for area in db.execute(select(Area)).scalars():
+            for name in (area.name, f"{area.name}地域", f"{area.name}地区", area.reading):
+                names.append((normalize(name), Location(area=area.name)))
     return tuple(sorted(names, key=lambda item: -len(item[0])))
+
+
+def _names(db: Session) -> Tuple[Tuple[str, Location], ...]:
+    """Every way of writing a place, longest first, so 「五所川原市」 wins over 「五所川原」; built once per data
+    version (every message is searched for a place)."""
+    from knowledge.query import cache_key
+
+    return _names_of(*cache_key(db))
 
 
 def find_location(db: Session, text: str) -> Optional[Location]:
@@ -53,9 +65,3 @@ def find_location(db: Session, text: str) -> Optional[Location]:
         if best is None or candidate[:2] < best[:2]:
             best = candidate
     return best[2] if best else None
-
-
-def area_of(db: Session, name: str) -> Optional[str]:
-    """The guide's area for a municipality or area name (any alias), or None."""
-    location = find_location(db, name)
-    return location.area if location else None

@@ -31,22 +31,13 @@ def program(db: Session, key: Union[int, str]) -> Optional[Program]:
 
 # ---- places and regional desks by location ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class LocalMatch:
-    """Places of a program for a location: exact municipality first, then the same area."""
-
-    location: Location
-    places: Tuple[Place, ...]
-    same_municipality: bool
-
-
-def places_near(program_row: Program, location: Location) -> LocalMatch:
+def places_near(program_row: Program, location: Location) -> Tuple[Place, ...]:
+    """The program's places for a location: those in the municipality named, else those in its area."""
     if location.municipality:
         exact = tuple(p for p in program_row.places if p.city == location.municipality)
         if exact:
-            return LocalMatch(location, exact, True)
-    in_area = tuple(p for p in program_row.places if p.area == location.area)
-    return LocalMatch(location, in_area, False)
+            return exact
+    return tuple(p for p in program_row.places if p.area == location.area)
 
 
 # ---- single fields -------------------------------------------------------------------------------

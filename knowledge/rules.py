@@ -70,10 +70,6 @@ class GrowthRequirement:
     value_added_percent: float
     payroll_percent: float
 
-    def met_by(self, value_added_percent: float, payroll_percent: float) -> bool:
-        """The guide says 「〜%以上」: reaching the figure exactly is enough; both are required."""
-        return value_added_percent >= self.value_added_percent and payroll_percent >= self.payroll_percent
-
 
 @dataclass(frozen=True)
 class PlanPeriod:

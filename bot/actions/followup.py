@@ -62,7 +62,7 @@ def say_places(dispatcher: CollectingDispatcher, db, program: Program, text: Tex
     address = desk.address or desk.location
     payload = programs_payload([program])
     location = find_location(db, text) if program.places else None
-    near = query.places_near(program, location).places if location else ()
+    near = query.places_near(program, location) if location else ()
     if near:
         response, where = location_response("utter_answer_place_near", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,

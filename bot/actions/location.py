@@ -26,7 +26,7 @@ def answer_location(dispatcher: CollectingDispatcher, db, program: Optional[Prog
         dispatcher.utter_message(response=response, **where)
         return events
     payload = programs_payload([program])
-    near = query.places_near(program, location).places if program.places else ()
+    near = query.places_near(program, location) if program.places else ()
     desk = program.main_desk
     if near:
         response, where = location_response("utter_location_places", location)

@@ -44,7 +44,7 @@ def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: P
     dispatcher.utter_message(response="utter_recommend", name=program.name, section=program.section,
                              summary=program.summary, desk=desk.name, contacts=facts.contacts(desk),
                              json_message=programs_payload([program]))
-    near = query.places_near(program, location).places if location and program.places else ()
+    near = query.places_near(program, location) if location and program.places else ()
     if near:
         response, where = location_response("utter_recommend_near", location)
         dispatcher.utter_message(response=response, places=facts.place_lines(near[:1]), **where)

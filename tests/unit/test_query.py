@@ -7,7 +7,7 @@ import pytest
 
 from knowledge import query
 from knowledge.hours import JST
-from knowledge.locations import Location, area_of, find_location
+from knowledge.locations import Location, find_location
 
 
 def test_program_by_section_and_slug(db):
@@ -40,7 +40,7 @@ def test_areas_and_non_places(db):
     assert find_location(db, "下北") == Location(area="下北")
     assert find_location(db, "青森県内の事業者です") is None  # the prefecture is not 青森市
     assert find_location(db, "東京です") is None
-    assert area_of(db, "田舎館村") == "中南" and area_of(db, "大間") == "下北"
+    assert find_location(db, "田舎館村").area == "中南" and find_location(db, "大間").area == "下北"
 
 
 def test_all_forty_municipalities_are_mapped(db):
@@ -56,13 +56,13 @@ def test_all_forty_municipalities_are_mapped(db):
 def test_places_near_prefers_the_same_city_then_the_area(db):
     startup = query.program(db, 6)
     hirosaki = query.places_near(startup, Location("中南", "弘前市"))
-    assert [p.name for p in hirosaki.places] == ["ひろさきビジネス支援センター"] and hirosaki.same_municipality
+    assert [p.name for p in hirosaki] == ["ひろさきビジネス支援センター"]
     hirakawa = query.places_near(startup, Location("中南", "平川市"))  # no room in 平川: the area's rooms
-    assert {p.city for p in hirakawa.places} == {"弘前市", "黒石市"} and not hirakawa.same_municipality
+    assert {p.city for p in hirakawa} == {"弘前市", "黒石市"}
     food = query.places_near(query.program(db, 13), Location("上北", "おいらせ町"))
-    assert [c.phone for c in food.places[0].contacts] == ["0176-23-4281"]
-    assert len(query.places_near(query.program(db, 18), Location("三八", "八戸市")).places) == 2
-    assert query.places_near(query.program(db, 21), Location("三八", "八戸市")).places == ()
+    assert [c.phone for c in food[0].contacts] == ["0176-23-4281"]
+    assert len(query.places_near(query.program(db, 18), Location("三八", "八戸市"))) == 2
+    assert query.places_near(query.program(db, 21), Location("三八", "八戸市")) == ()
 
 
 def test_single_fields(db):
