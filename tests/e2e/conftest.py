@@ -64,8 +64,9 @@ class Reply:
         self.text = "\n".join(m.get("text", "") for m in messages if m.get("text"))
         self.buttons = [b for m in messages for b in m.get("buttons", [])]
         customs = [m["custom"] for m in messages if "custom" in m]
-        assert len(customs) == 1, f"exactly one custom payload expected: {messages}"
-        self.programs = customs[0]["programs"]
+        # The reply contract (bot/actions/contract.py): at most one custom message, never an empty list.
+        assert len(customs) <= 1 and all(c.get("programs") for c in customs), f"contract broken: {messages}"
+        self.programs = customs[0]["programs"] if customs else []
 
     @property
     def sections(self):

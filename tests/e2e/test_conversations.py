@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import query
+from knowledge.locations import Location
 
 from eval import cases
 
@@ -24,22 +25,26 @@ def test_every_program_is_routed_with_its_phone(chat, kb, section, text):
     assert program.main_desk.phone in reply.text
 
 
-def test_follow_ups_answer_about_the_current_program(chat):
+def test_follow_ups_answer_about_the_current_program(chat, kb):
+    desk = query.program(kb, 21).main_desk
     assert chat.say("後継ぎがいない").sections == [21]
     cost = chat.say("相談するとお金はかかるんでしょうか")
-    assert "費用：無料" in cost.text and cost.sections == [21]
-    assert "017-723-1040" in chat.say("お電話で問い合わせたいので番号をお願いします").text
-    assert "017-735-5777" in chat.say("ファックスで書類を送りたいんですが").text
-    assert "hikitsugi@21aomori.or.jp" in chat.say("メールで相談したいのでアドレスを教えて").text
+    assert f"費用：{query.program(kb, 21).cost_text}" in cost.text and cost.sections == [21]
+    assert desk.phone in chat.say("お電話で問い合わせたいので番号をお願いします").text
+    assert desk.fax in chat.say("ファックスで書類を送りたいんですが").text
+    assert desk.email in chat.say("メールで相談したいのでアドレスを教えて").text
 
 
-def test_location_narrows_to_the_nearest_place(chat):
+def test_location_narrows_to_the_nearest_place(chat, kb):
+    startup = query.program(kb, 6)
     assert chat.say("創業の相談をしたい").sections == [6]
     reply = chat.say("弘前です")
-    assert "ひろさきビジネス支援センター" in reply.text and "0172-32-0770" in reply.text
+    [hirosaki] = query.places_near(startup, Location("中南", "弘前市"))
+    assert hirosaki.name in reply.text and hirosaki.contacts[0].phone in reply.text
     assert reply.sections == [6]
     hachinohe = chat.say("八戸市の場合はどこですか")
-    assert "8サポ" in hachinohe.text and "0178-51-9593" in hachinohe.text
+    [local] = query.places_near(startup, Location("三八", "八戸市"))
+    assert local.name in hachinohe.text and local.contacts[0].phone in hachinohe.text
 
 
 def test_rule_answers_carry_the_reason(chat):
@@ -79,11 +84,12 @@ def test_out_of_scope_is_honest_and_offers_the_general_desk(chat, kb, text):
     ("'; DROP TABLE programs; --", "日本語でのご相談に対応しています"),
     ("Hello, I need help with my company", "日本語でのご相談に対応しています"),
 ])
-def test_bad_input_gets_a_polite_answer_and_keeps_the_conversation(chat, text, answer):
+def test_bad_input_gets_a_polite_answer_and_keeps_the_conversation(chat, kb, text, answer):
     assert chat.say("後継者がいなくて困っています").sections == [21]
     reply = chat.say(text)
     assert reply.programs == [] and answer in reply.text
-    assert "017-723-1040" in chat.say("そちらの電話番号を教えてください").text  # the program is still remembered
+    phone = query.program(kb, 21).main_desk.phone
+    assert phone in chat.say("そちらの電話番号を教えてください").text  # the program is still remembered
 
 
 def test_greeting_and_thanks_recommend_nothing(chat):

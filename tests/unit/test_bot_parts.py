@@ -44,17 +44,3 @@ def test_line_reply_stays_within_five_messages_and_thirteen_quick_replies():
     assert len(messages) == 5 and messages[-1].type == "flex"
     items = messages[-1].quick_reply.items
     assert len(items) == 13 and all(len(i.action.label) <= 20 for i in items)
-
-
-def test_line_channel_reads_its_secrets_from_the_environment(monkeypatch):
-    from bot.channels.line import LineInput
-
-    monkeypatch.delenv("LINE_CHANNEL_SECRET", raising=False)
-    monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN", raising=False)
-    with pytest.raises(Exception):
-        LineInput.from_credentials(None)  # off without secrets: `make run` does not configure it
-    monkeypatch.setenv("LINE_CHANNEL_SECRET", "s")
-    monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "t")
-    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:9")
-    channel = LineInput.from_credentials(None)
-    assert channel.access_token == "t" and channel.api_base_url == "http://127.0.0.1:9"
