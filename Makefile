@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup knowledge train run shell test evaluate benchmark clean
+.PHONY: setup knowledge train run shell lint test-unit test evaluate benchmark clean
 
 setup: $(STAMP)
 
@@ -33,9 +33,17 @@ shell: train
 	$(BIN)/rasa run actions --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
 	$(BIN)/rasa shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
 
+# Style and errors a reader should not have to spot (ruff, configured in pyproject.toml).
+lint: setup
+	$(BIN)/ruff check .
+
+# The fast tests: no root, no servers, no trained model (a few seconds; PostgreSQL cases skip without one).
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit -q
+
 # The tests need Debian's Chromium (browser tests) and a PostgreSQL server on loopback (store tests):
 # both are installed/started here, idempotently, so `make test` is the same everywhere.
-test: train
+test: lint train
 	bash scripts/install-browser.sh
 	$(BIN)/rasa data validate  # errors fail here; warnings are judged by tests/unit/test_domain.py
 	TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(BIN)/python -m pytest

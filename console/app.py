@@ -25,7 +25,8 @@ from knowledge.search import search
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str], text: str) -> Optional[List[Dict[str, Any]]]:
+async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str],
+                              text: str) -> Optional[List[Dict[str, Any]]]:
     """(slug, confidence) of program intents, best first, from the assistant's NLU; None if unreachable."""
     if not rasa_url:
         return None
@@ -75,7 +76,8 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     async def login(request: Request):
         wait = gate.locked_for(client(request))
         if wait:
-            return response.html(_page(f"ログインの試行回数が多すぎます。{int(wait) + 1}秒後にもう一度お試しください。"),
+            retry = f"ログインの試行回数が多すぎます。{int(wait) + 1}秒後にもう一度お試しください。"
+            return response.html(_page(retry),
                                  status=429)
         token = gate.login(client(request), request.form.get("password", ""))
         if token is None:

@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from bot.program_intents import section_of_intent
 from eval import cases, leaks
@@ -233,7 +233,8 @@ def main() -> int:
     firsts, conversations = cases.owner_voice()
     if dropped:
         firsts = [f for f in firsts if leaks.comparable(f.text) not in dropped]
-        conversations = [c for c in conversations if not {leaks.comparable(c.first), leaks.comparable(c.second)} & dropped]
+        conversations = [c for c in conversations
+                         if not {leaks.comparable(c.first), leaks.comparable(c.second)} & dropped]
         print(f"left out {len(dropped)} sentences found in {args.project}'s training data")
     notes = []
     parsed = asyncio.run(_parse_all(model, [f.text for f in firsts]))
@@ -245,7 +246,8 @@ def main() -> int:
         notes += conversation_report(conversations, replies[len(firsts):])
     for path in cases.HELDOUT_SETS:
         older = cases.heldout(path)
-        nlu_report(f"{path.name} (older set, optimistic)", older, asyncio.run(_parse_all(model, [c.text for c in older])))
+        parsed = asyncio.run(_parse_all(model, [c.text for c in older]))
+        nlu_report(f"{path.name} (older set, optimistic)", older, parsed)
     if args.cross_validation:
         cross_validation()
     if args.misses and notes:

@@ -24,7 +24,8 @@ def contacts_of(program: Program) -> Set[str]:
         found.update(x for x in (desk.phone, desk.fax, desk.email) if x)
     for place in program.places:
         for contact in place.contacts:
-            found.update(x for x in (contact.phone, getattr(contact, "fax", None), getattr(contact, "email", None)) if x)
+            values = (contact.phone, getattr(contact, "fax", None), getattr(contact, "email", None))
+            found.update(x for x in values if x)
     return found
 
 

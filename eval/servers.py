@@ -84,7 +84,8 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     commands = [
         [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(actions_port)],
         [str(BIN / "rasa"), "run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface",
-         "127.0.0.1", "--cors", "*", "--credentials", str(credentials or ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+         "127.0.0.1", "--cors", "*", "--credentials", str(credentials or ROOT / "credentials.yml"),
+         "--endpoints", str(endpoints)],
     ]
     if api_token:  # the HTTP API (for the staff console's /model/parse), only with a token
         commands[1] += ["--enable-api", "--auth-token", api_token]

@@ -156,7 +156,8 @@ def _dump(value: Optional[BaseModel]) -> Optional[Dict[str, Any]]:
 def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Program:
     return models.Program(
         section=program.section, slug=program.slug, title=program.title, situation=program.situation,
-        name=program.name, summary=program.summary, keywords=program.keywords, aliases=program.aliases, markets=program.markets,
+        name=program.name, summary=program.summary, keywords=program.keywords, aliases=program.aliases,
+        markets=program.markets,
         eligibility_target=program.eligibility.target, eligibility_conditions=program.eligibility.conditions,
         cost_text=program.cost.text, cost_free=program.cost.free, limits_text=program.limits.text,
         how_to_apply=program.how_to_apply, period=program.period, notes=program.notes,

@@ -98,5 +98,6 @@ def _index(url: str, version: str) -> SearchIndex:  # version: rebuild when the 
 
 
 def search(db: Session, text: str, limit: Optional[int] = 5) -> List[SearchHit]:
-    """Programs ranked by relevance to ``text``, best first, each with its BM25 score (``limit=None``: all that match)."""
+    """Programs ranked by relevance to ``text``, best first, each with its BM25 score (``limit=None``: all
+    that match)."""
     return _index(*query.cache_key(db)).search(text, limit)

@@ -13,8 +13,8 @@ from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
-from bot.program_intents import intent_of_slug, slug_of_intent
 from bot.actions.places import location_response
+from bot.program_intents import intent_of_slug, slug_of_intent
 from knowledge import facts, query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program

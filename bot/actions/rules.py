@@ -134,7 +134,8 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
                                  rule="\n".join(frame_lines(r) for r in chosen), json_message=payload)
         return
     try:
-        result = rules.cost_share(db, program.section, amount, frame=frame, item=parsing.first_keyword(text, ITEM_WORDS))
+        item = parsing.first_keyword(text, ITEM_WORDS)
+        result = rules.cost_share(db, program.section, amount, frame=frame, item=item)
     except rules.RuleNotFound:
         dispatcher.utter_message(response="utter_cost_share_unknown", name=program.name, phone=phone,
                                  json_message=payload)

@@ -16,13 +16,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import (SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text,
-                                topic_programs)
+from bot.actions.common import SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
-from bot.program_intents import intent_of_slug, is_program_intent
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
+from bot.program_intents import intent_of_slug, is_program_intent
 from knowledge import facts, query
 from knowledge.locations import find_location
 from knowledge.models import Program

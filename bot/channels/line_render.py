@@ -9,8 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Text
 
-from linebot.v3.messaging import (FlexContainer, FlexMessage, Message, PostbackAction, QuickReply, QuickReplyItem,
-                                  TextMessage)
+from linebot.v3.messaging import (
+    FlexContainer,
+    FlexMessage,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
 
 MAX_MESSAGES = 5
 MAX_TEXT_UNITS = 5000

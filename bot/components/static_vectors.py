@@ -37,8 +37,8 @@ def _vector_table(package: Text):
     if package not in _TABLES:
         import importlib
 
-        from spacy.vectors import Vectors
         from spacy.util import get_model_meta
+        from spacy.vectors import Vectors
 
         module = importlib.import_module(package)
         from pathlib import Path

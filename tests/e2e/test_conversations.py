@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from eval import cases
 from knowledge import query
 from knowledge.locations import Location
-
-from eval import cases
 
 # The conversation matrix's second entry per program: blind sentences, never trained on.
 ROUTING = [(section, entries[1]) for section, entries in sorted(cases.matrix()["entries"].items())]
