@@ -21,6 +21,7 @@ from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
+from bot.limits import MAX_MESSAGE_CHARS
 from bot.program_intents import intent_of_slug, is_program_intent
 from knowledge import facts, query
 from knowledge.locations import find_location
@@ -30,8 +31,6 @@ from knowledge.models import Program
 NEVER_IN_FOCUS = frozenset({"out_of_scope", "bad_input"})
 BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
-# The input guard's limit, as users read it (bot/components/input_guard.py MAX_CHARACTERS).
-INPUT_LIMIT_TEXT = "1,000"
 
 
 def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
@@ -115,5 +114,5 @@ class ActionBadInput(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         problem = entity_value(tracker, "input_problem") or "no_text"
         dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
-                                 limit=INPUT_LIMIT_TEXT)
+                                 limit=f"{MAX_MESSAGE_CHARS:,}")
         return []

@@ -17,6 +17,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.limits import MAX_MESSAGE_CHARS
+
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f々〆ヵヶ]")
 ACRONYM = re.compile(r"^[a-z]{1,4}$", re.IGNORECASE)  # 「DX」「IT」「EC」 alone are fine
 
@@ -41,7 +43,7 @@ class InputGuard(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "max_length": 1000,  # characters; longer messages are refused politely
+            "max_length": MAX_MESSAGE_CHARS,  # characters; longer messages are refused politely
             "intent": "bad_input",  # the intent the dialogue answers bad input with
         }
 

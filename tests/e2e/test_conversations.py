@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.limits import MAX_MESSAGE_CHARS
 from eval import cases
 from knowledge import query
 from knowledge.locations import Location
@@ -78,7 +79,7 @@ def test_out_of_scope_is_honest_and_offers_the_general_desk(chat, kb, text):
 
 
 @pytest.mark.parametrize("text, answer", [
-    ("", "メッセージが空のようです"), ("   ", "メッセージが空のようです"), ("あ" * 1001, "長すぎる"),
+    ("", "メッセージが空のようです"), ("   ", "メッセージが空のようです"), ("あ" * (MAX_MESSAGE_CHARS + 1), "長すぎる"),
     ("😀😀😀", "絵文字や記号だけでは"), ("<script>alert(1)</script>", "日本語でのご相談に対応しています"),
     ("'; DROP TABLE programs; --", "日本語でのご相談に対応しています"),
     ("Hello, I need help with my company", "日本語でのご相談に対応しています"),

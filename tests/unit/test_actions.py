@@ -17,6 +17,7 @@ from bot.actions.location import ActionAnswerLocation
 from bot.actions.program import ActionRecommendProgram, ActionWhichProgram
 from bot.actions.rules import ActionAnswerRule
 from bot.actions.unsure import ActionBadInput, ActionFallback
+from bot.limits import MAX_MESSAGE_CHARS
 from eval.reply_lint import lint
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
@@ -227,7 +228,7 @@ def test_leaning_to_nothing_says_so_and_recommends_nothing():
     assert result.programs == [] and "読み取れませんでした" in result.text and "017-721-3787" in result.text
 
 
-@pytest.mark.parametrize("problem, words", [("empty", "空"), ("too_long", "長すぎる"), ("no_text", "絵文字"),
+@pytest.mark.parametrize("problem, words", [("empty", "空"), ("too_long", f"{MAX_MESSAGE_CHARS:,}文字まで"), ("no_text", "絵文字"),
                                             ("non_japanese", "日本語")])
 def test_bad_input_answers(problem, words):
     entity = {"entity": "input_problem", "value": problem}

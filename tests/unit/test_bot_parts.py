@@ -6,6 +6,7 @@ import pytest
 from bot.actions import parsing
 from bot.channels.line_render import render, split_text, utf16_units
 from bot.components.input_guard import input_problem
+from bot.limits import MAX_MESSAGE_CHARS
 
 
 @pytest.mark.parametrize("text, yen", [("300万円", 3_000_000), ("１億２０００万", 120_000_000), ("250,000円", 250_000),
@@ -19,14 +20,14 @@ def test_counts():
     assert parsing.employees("人が足りない") is None
 
 
-@pytest.mark.parametrize("text, problem", [("", "empty"), ("   \n", "empty"), ("あ" * 1001, "too_long"),
+@pytest.mark.parametrize("text, problem", [("", "empty"), ("   \n", "empty"), ("あ" * (MAX_MESSAGE_CHARS + 1), "too_long"),
                                            ("😀😀", "no_text"), ("？？？", "no_text"), ("12345", "no_text"),
                                            ("<script>alert(1)</script>", "non_japanese"),
                                            ("'; DROP TABLE programs; --", "non_japanese"),
                                            ("Hello, I need help", "non_japanese"), ("DX", None), ("ＤＸ", None),
                                            ("後継者がいない", None), ("<b>特許</b>の相談", None), ("ｿｳｷﾞｮｳ", None)])
 def test_input_guard(text, problem):
-    assert input_problem(text, 1000) == problem
+    assert input_problem(text, MAX_MESSAGE_CHARS) == problem
 
 
 def test_line_text_is_split_within_limits():
