@@ -36,16 +36,22 @@ class Reading:
     candidates: Tuple[Text, ...] = ()  # program slugs to ask about, best first (empty when sure)
 
 
-def _is_button(message: Dict[Text, Any]) -> bool:
-    """Buttons send ``/intent{...}`` payloads: Rasa gives them confidence 1.0 and they are meant."""
-    return (message.get("text") or "").startswith("/")
+# Rasa's text for an intent triggered from outside (``/conversations/<id>/trigger_intent``, reminders).
+EXTERNAL_PREFIX = "EXTERNAL: "
+
+
+def _is_meant(message: Dict[Text, Any]) -> bool:
+    """Buttons send ``/intent{...}`` payloads (Rasa gives them confidence 1.0); an intent triggered from
+    outside carries no confidence at all. Neither is a guess to be judged: both are meant."""
+    text = message.get("text") or ""
+    return text.startswith("/") or text.startswith(EXTERNAL_PREFIX)
 
 
 def read(message: Dict[Text, Any]) -> Reading:
     """Judge the latest message (``tracker.latest_message``) by its intent ranking."""
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if _is_button(message) or name == "bad_input":
+    if _is_meant(message) or name == "bad_input":
         return Reading(name, confidence, True)
     ranking = message.get("intent_ranking") or [intent]
     programs = [(slug_of_intent(r["name"]), r["confidence"]) for r in ranking if is_program_intent(r.get("name"))]

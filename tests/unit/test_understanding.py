@@ -36,3 +36,9 @@ def test_unsure_out_of_scope_never_becomes_a_program():
 def test_buttons_are_always_meant():
     reading = understanding.read(message(("choose_program", 1.0), text='/choose_program{"program":"5"}'))
     assert reading.sure
+
+
+def test_an_intent_triggered_from_outside_is_meant():
+    """``trigger_intent`` (e.g. a LINE push) gives Rasa's EXTERNAL text and no confidence: still meant."""
+    reading = understanding.read({"text": "EXTERNAL: greet", "intent": {"name": "greet"}})
+    assert reading.sure and reading.intent == "greet"
