@@ -14,8 +14,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5010)
     args = parser.parse_args()
     password, generated = configured_password()
+    # The review page reads the review log the assistant's actions write: REVIEW_DB_URL (review/db.py).
     app = create_app(Gate(password), rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
-                     rasa_token=os.environ.get("RASA_API_TOKEN"))
+                     rasa_token=os.environ.get("RASA_API_TOKEN"), review_url=os.environ.get("REVIEW_DB_URL") or None)
     print(f"staff console: http://{args.host}:{args.port}/", flush=True)
     if generated:
         print(f"console password (generated; set CONSOLE_PASSWORD to choose one): {password}", flush=True)

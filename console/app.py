@@ -1,11 +1,13 @@
 """The staff console's web app (Sanic, already installed with Rasa).
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
-records, search and area filter from the knowledge store. Everything needs a logged-in session.
+records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
+the review log (``REVIEW_DB_URL``) through console/review_queue.py. Everything needs a logged-in session.
 """
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -14,6 +16,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.program_intents import is_program_intent, slug_of_intent
+from console import review_queue as rq
 from console.auth import SESSION_COOKIE, Gate
 from console.records import record
 from knowledge import query
@@ -21,8 +24,10 @@ from knowledge.db import session
 from knowledge.locations import find_location
 from knowledge.models import Area, Municipality
 from knowledge.search import search
+from review import db as review_db
 
 STATIC = Path(__file__).resolve().parent / "static"
+GONE = "この発言は見つかりませんでした。保存期間を過ぎて削除された可能性があります。"
 
 
 async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str],
@@ -52,7 +57,10 @@ def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, An
 
 
 def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str] = None,
-               rasa_token: Optional[str] = None, name: str = "console") -> Sanic:
+               rasa_token: Optional[str] = None, name: str = "console", review_url: Optional[str] = None,
+               nlu_dir: Optional[Path] = rq.PROJECT_NLU) -> Sanic:
+    """The console; ``review_url`` is the review log's database (default: ``REVIEW_DB_URL``), ``nlu_dir`` the
+    training data the YAML export leaves out what it already has of."""
     app = Sanic(name)
     app.static("/static", str(STATIC))
 
@@ -142,6 +150,102 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
             if program is None:
                 return response.json({"error": "no such program"}, status=404)
             return response.json(record(program))
+
+    # ---- the review page: the queue of turns to look at, marks, figures and exports ----
+
+    @app.get("/review")
+    async def review_page(request: Request):
+        if not authorised(request):
+            return response.redirect("/login")
+        return await response.file(str(STATIC / "review.html"))
+
+    def review_args(request: Request) -> Dict[str, Optional[str]]:
+        return {key: request.args.get(key) for key in ("kind", "channel", "program", "mark", "from", "to")}
+
+    def invalid(error: Exception):
+        return response.json({"error": str(error)}, status=400)
+
+    def page_of(request: Request) -> tuple[int, int]:
+        def number(key: str, default: int) -> int:
+            value = request.args.get(key) or ""
+            return int(value) if value.isdigit() else default
+        return number("offset", 0), max(1, min(number("limit", rq.DEFAULT_LIMIT), rq.MAX_LIMIT))
+
+    @app.get("/api/review/options")
+    async def review_options(request: Request):
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            return response.json(rq.options(db, rq.program_names(kb)))
+
+    @app.get("/api/review/queue")
+    async def review_queue(request: Request):
+        try:
+            filters = rq.Filters.from_args(review_args(request))
+        except rq.InvalidRequest as error:
+            return invalid(error)
+        offset, limit = page_of(request)
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            names = rq.program_names(kb)
+            total, turns = rq.queue(db, filters, limit=limit, offset=offset)
+            return response.json({"total": total, "offset": offset, "limit": limit,
+                                  "entries": [rq.entry(t, names) for t in turns]})
+
+    @app.post("/api/review/turns/<turn_id:int>/mark")
+    async def review_mark(request: Request, turn_id: int):
+        # JSON only: an HTML form (from any site) cannot send it, and another site's script would need a CORS
+        # preflight this app never grants (besides the session cookie being SameSite=Strict).
+        if not (request.content_type or "").startswith("application/json"):
+            return response.json({"error": "JSON形式で送信してください。"}, status=415)
+        body = request.json if isinstance(request.json, dict) else {}
+        if "mark" not in body:  # null clears a mark; a body without one is a mistake, not a request to clear
+            return response.json({"error": "判定を指定してください。"}, status=400)
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            names = rq.program_names(kb)
+            try:
+                turn = rq.set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
+            except rq.InvalidRequest as error:
+                return invalid(error)
+            if turn is None:
+                return response.json({"error": GONE}, status=404)
+            return response.json(rq.entry(turn, names))
+
+    @app.get("/api/review/figures")
+    async def review_figures(request: Request):
+        try:
+            filters = rq.Filters.from_args(review_args(request))
+        except rq.InvalidRequest as error:
+            return invalid(error)
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            return response.json(rq.figures(db, kb, filters.start, filters.end))
+
+    def attachment(body: str, filename: str, content_type: str):
+        return response.text(body, content_type=content_type,
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                      "Cache-Control": "no-store"})
+
+    def stamp() -> str:
+        return datetime.now(timezone.utc).astimezone(rq.JST).strftime("%Y%m%d-%H%M")
+
+    @app.get("/api/review/export/training.yml")
+    async def review_export_training(request: Request):
+        try:
+            filters = rq.Filters.from_args(review_args(request))
+        except rq.InvalidRequest as error:
+            return invalid(error)
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            export = rq.training_export(db, kb, rq.known_examples(nlu_dir), filters.start, filters.end)
+        return attachment(export.yaml(), f"review-training-{stamp()}.yml", "text/yaml; charset=utf-8")
+
+    @app.get("/api/review/export/queue.csv")
+    async def review_export_csv(request: Request):
+        try:
+            filters = rq.Filters.from_args(review_args(request))
+        except rq.InvalidRequest as error:
+            return invalid(error)
+        with session(db_url) as kb, review_db.session(review_url) as db:
+            names = rq.program_names(kb)
+            _, turns = rq.queue(db, filters, limit=None)
+            body = rq.queue_csv([rq.entry(t, names) for t in turns])
+        return attachment(body, f"review-queue-{stamp()}.csv", "text/csv; charset=utf-8")
 
     return app
 
