@@ -91,5 +91,6 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
         commands[1] += ["--enable-api", "--auth-token", api_token]
     urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
     with running(commands, urls, workdir, root,
-                 {**(env or {}), "KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(root)}) as procs:
+                 {"REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", **(env or {}), "KNOWLEDGE_DB_URL": kb_url,
+                  "PYTHONPATH": str(root)}) as procs:
         yield procs

@@ -76,6 +76,7 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 __all__ = ["EMAIL", "MAX_CHARS", "NAME", "PHONE", "mask", "mask_contacts"]
@@ -87,6 +88,7 @@ PLACEHOLDERS = (PHONE, EMAIL, NAME)
 
 # Characters of text (placeholders counting one) looked at; the rest is dropped.
 MAX_CHARS = 4000
+MUNICIPALITIES = Path(__file__).resolve().parents[1] / "knowledge" / "municipalities.yml"
 
 Span = Tuple[int, int]
 
@@ -345,20 +347,28 @@ _BUSINESS_WORDS = frozenset({"商店", "商会", "商事", "工業", "建設", "
                              "印刷", "精肉店", "鮮魚店", "菓子店", "旅館", "牧場", "農場", "商店街"})
 _COMPANY_TYPES = frozenset({"株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "㈱", "㈲"})
 
-# Aomori's 40 municipalities, their readings, regions, districts and landmarks (and 羽田, where owners sell):
-# Sudachi reads many of them as surnames, but they are places unless an honorific or と申します says otherwise.
-# A trailing 県/市/町/村 is ignored when looking a word up.
-_AOMORI_PLACES = frozenset("""
-青森 弘前 八戸 黒石 五所川原 十和田 三沢 むつ つがる 平川 平内 今別 蓬田 外ヶ浜 外ケ浜 鰺ヶ沢 鯵ヶ沢 鰺ケ沢
-鯵ケ沢 深浦 西目屋 藤崎 大鰐 田舎館 板柳 鶴田 中泊 野辺地 七戸 六戸 横浜 東北 六ヶ所 六ケ所 おいらせ 大間 東通
-風間浦 佐井 三戸 五戸 田子 南部 階上 新郷
-あおもり ひろさき はちのへ くろいし ごしょがわら とわだ みさわ ひらかわ ひらない いまべつ よもぎた そとがはま
-あじがさわ ふかうら にしめや ふじさき おおわに いなかだて いたやなぎ つるた なかどまり のへじ しちのへ ろくのへ
-よこはま ろっかしょ おおま ひがしどおり かざまうら さい さんのへ ごのへ たっこ なんぶ はしかみ しんごう
-津軽 下北 上北 三八 中南 西北 東青 西海岸 浅虫 奥入瀬 八甲田 岩木 白神 十和田湖 竜飛 龍飛 恐山 小川原 三内丸山
+# Places owners name that Sudachi may read as surnames: Aomori's municipalities and areas come from the knowledge
+# store's own map (knowledge/municipalities.yml: names, aliases, readings); the districts, old town names and
+# landmarks below are not in it (and 羽田, where owners sell). They are places unless an honorific or
+# と申します says otherwise. A trailing 県/市/町/村 is ignored when looking a word up.
+_DISTRICTS_AND_LANDMARKS = frozenset("""
+津軽 下北 東北 西海岸 浅虫 奥入瀬 八甲田 岩木 白神 十和田湖 竜飛 龍飛 恐山 小川原 三内丸山
 種差 蕪島 大間崎 尻屋 仏ヶ浦 館鼻 小湊 金木 浪岡 碇ヶ関 木造 車力 市浦 小泊 蟹田 三厩 平舘 名川 南郷 倉石
 百石 天間林 大畑 脇野沢 大湊 田名部 新青森 本八戸 八食 酸ヶ湯 薬研 十二湖 千畳敷 芦野 羽田
 """.split())
+
+
+@lru_cache(maxsize=1)
+def _aomori_places() -> frozenset:
+    import yaml
+
+    data = yaml.safe_load(MUNICIPALITIES.read_text(encoding="utf-8"))
+    names = set(_DISTRICTS_AND_LANDMARKS)
+    for area in data["areas"]:
+        names |= {area["name"], area["reading"]}
+        for town in area["municipalities"]:
+            names |= {town["name"], *town.get("aliases", [])}
+    return frozenset(names)
 # words of the region Sudachi splits into a "name" (立佞武多 → 立/佞/武多)
 _PROTECTED = re.compile("佞武多|侫武多|ねぶた|ねぷた|ネブタ|ネプタ")
 # surnames ending in 屋 that are also common nouns: a person, not a trade (see _is_trade)
@@ -390,7 +400,8 @@ def _is_space(tok: _Tok) -> bool:
 
 
 def _is_place(word: str) -> bool:
-    return word in _AOMORI_PLACES or (word[-1:] in "県市町村" and word[:-1] in _AOMORI_PLACES)
+    places = _aomori_places()
+    return word in places or (word[-1:] in "県市町村" and word[:-1] in places)
 
 
 def _is_trade(word: str) -> bool:

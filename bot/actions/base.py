@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import understanding
+from bot.actions import turn_log, understanding
 from bot.actions.common import store_session
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,11 @@ class AssistantAction(Action, ABC):
     def name(self) -> Text:
         """The action's name in domain.yml."""
 
+    def review_kind(self, sections: List[int]) -> Optional[Text]:
+        """What a sure answer of this action counts as in the review log (review/models.py KINDS);
+        None: not logged. An answer that gives programs is an answer; greetings and the like are not."""
+        return "answer" if sections else None
+
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, db, domain: Dict[Text, Any]
                ) -> List[Dict[Text, Any]]:
@@ -37,9 +42,14 @@ class AssistantAction(Action, ABC):
             with store_session() as db:
                 reading = understanding.read(tracker.latest_message)
                 if not reading.sure:
-                    return unsure.respond(dispatcher, tracker, db, reading)
-                return self.answer(dispatcher, tracker, db, domain)
+                    events = unsure.respond(dispatcher, tracker, db, reading)
+                    kind = "unsure" if reading.candidates else "fallback"
+                else:
+                    events = self.answer(dispatcher, tracker, db, domain)
+                    kind = self.review_kind(turn_log.sections_answered(dispatcher))
         except Exception:  # an answer must never be silence: apologise, keep the conversation's state
             logger.exception("action %s failed", self.name())
             dispatcher.utter_message(response="utter_internal_error")
             return []
+        turn_log.after_turn(dispatcher, tracker, kind)
+        return events

@@ -102,6 +102,10 @@ class ActionWhichProgram(AssistantAction):
     def name(self) -> Text:
         return "action_which_program"
 
+    def review_kind(self, sections: List[int]) -> Optional[Text]:
+        """Asked which of several (a named market can decide at once: then it is an answer)."""
+        return "which" if len(sections) > 1 else super().review_kind(sections)
+
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         intent = latest_intent(tracker)
         current = focus.program_in_focus(db, tracker)

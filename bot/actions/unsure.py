@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -98,6 +98,9 @@ class ActionFallback(AssistantAction):
 
     def name(self) -> Text:
         return "action_fallback"
+
+    def review_kind(self, sections: List[int]) -> Optional[Text]:
+        return "fallback"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         offer_topics(dispatcher, db, "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope"

@@ -6,8 +6,9 @@ most 12 bubbles; altText at most 1500 characters.
 """
 from __future__ import annotations
 
+import json
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from linebot.v3.messaging import (
     FlexContainer,
@@ -91,6 +92,28 @@ def program_cards(programs: List[Dict[Text, Any]]) -> FlexMessage:
     return FlexMessage(altText=alt[:MAX_ALT_TEXT], contents=FlexContainer.from_dict(container))
 
 
+# 👍/👎 on an answer: postbacks the assistant reads as /feedback (bot/actions/feedback.py).
+FEEDBACK_CHOICES = (("👍 役に立った", "up"), ("👎 役に立たなかった", "down"))
+
+
+def feedback_turn(replies: List[Dict[Text, Any]]) -> Optional[Text]:
+    """The answer's ``custom.turn``: present when the turn recommends a program or answers about one."""
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and custom.get("programs") and isinstance(custom.get("turn"), str):
+            return custom["turn"]
+    return None
+
+
+def feedback_buttons(turn: Text) -> List[Dict[Text, Text]]:
+    return [{"title": title, "payload": json_payload("feedback", {"turn": turn, "rating": rating})}
+            for title, rating in FEEDBACK_CHOICES]
+
+
+def json_payload(intent: Text, entities: Dict[Text, Text]) -> Text:
+    return f"/{intent}" + json.dumps(entities, ensure_ascii=False, separators=(",", ":"))
+
+
 def programs_of(replies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
     """The turn's programs: the first ``custom`` payload with a non-empty ``programs`` list (a turn carries at
     most one); an empty or missing one gives none, so no card is drawn for it."""
@@ -103,11 +126,15 @@ def programs_of(replies: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
 
 
 def render(replies: List[Dict[Text, Any]]) -> List[Message]:
-    """All of one turn's replies as at most five LINE messages, buttons as quick replies on the last.
+    """All of one turn's replies as at most five LINE messages, buttons as quick replies on the last
+    (an answer's 👍/👎 always among them).
 
     Nothing (an empty list: nothing is sent) when the turn has no text and no programs."""
     texts = [r["text"] for r in replies if r.get("text")]
     buttons = [b for r in replies for b in r.get("buttons") or []]
+    turn = feedback_turn(replies)
+    if turn:
+        buttons = buttons[:MAX_QUICK_REPLIES - len(FEEDBACK_CHOICES)] + feedback_buttons(turn)
     programs = programs_of(replies)
     pieces = split_text("\n\n".join(texts)) if texts else []
     room = MAX_MESSAGES - (1 if programs else 0)

@@ -32,14 +32,20 @@ def line_api():
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, line_api):
+def review_log_url(tmp_path_factory):
+    """The review log the test assistant's actions write (never the project's own review/review.db)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('review') / 'review.db'}"
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, line_api, review_log_url):
     """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
     workdir = tmp_path_factory.mktemp("assistant")
     kb_url = servers.loaded_knowledge(workdir)
     # The committed credentials (credentials-line.yml + the stub's API host); Rasa expands their ${VAR}s from the
     # server's environment.
     line_env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
-                "LINE_API_BASE_URL": line_api.url}
+                "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url}
     with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, api_token=RASA_API_TOKEN,
                            credentials=servers.ROOT / "credentials-line-stub.yml", env=line_env):
         yield f"http://127.0.0.1:{RASA_PORT}"
@@ -67,6 +73,7 @@ class Reply:
         # The reply contract (bot/actions/contract.py): at most one custom message, never an empty list.
         assert len(customs) <= 1 and all(c.get("programs") for c in customs), f"contract broken: {messages}"
         self.programs = customs[0]["programs"] if customs else []
+        self.turn = customs[0].get("turn") if customs else None  # what 👍/👎 refer to (bot/actions/turn_log.py)
 
     @property
     def sections(self):
