@@ -310,7 +310,7 @@ def test_the_chat_reflows_at_320px_and_at_200_percent_zoom(page, screen):
     page.ask(SUCCESSION, lambda d: any("hikitsugi@21aomori.or.jp" in c.text for c in cards(d)))
     page.driver.find_element(By.CSS_SELECTOR, ".ac-clear").click()  # the longest header
     shown = reflow(page.driver)
-    page.driver.save_screenshot(str(ARTIFACTS / f"webchat-reflow-{screen.rstrip('%')}.png"))
+    page.driver.save_screenshot(str(ARTIFACTS / f"webchat-reflow-{screen.replace('%', 'pct')}.png"))
     assert shown["problems"] == [], shown
     # the newest card can be scrolled to and read whole
     page.driver.execute_script("document.querySelector('.ac-card:last-of-type').scrollIntoView()")
