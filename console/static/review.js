@@ -331,6 +331,8 @@ async function apply() {
     return;
   }
   applied = filters;
+  const main = document.querySelector("main");
+  main.dataset.state = "loading"; // "ready" once the list and the figures both show these filters
   $("export-csv").href = query("/api/review/export/queue.csv", filters).toString();
   say("読み込んでいます…");
   try {
@@ -340,7 +342,9 @@ async function apply() {
     const from = filters.from ? dayLabel(filters.from, true) : "記録の最初";
     const to = filters.to ? dayLabel(filters.to, true) : "最新の記録";
     say(`${from}から${to}までの記録を表示しています。`);
+    main.dataset.state = "ready";
   } catch (error) {
+    main.dataset.state = "error";
     failed(error);
   }
 }

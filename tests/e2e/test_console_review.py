@@ -85,7 +85,8 @@ def page(browser, review_console):
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "caller")))
     browser.find_element(By.LINK_TEXT, "対話ログの確認").click()
-    WebDriverWait(browser, 15).until(lambda d: len(entries(d)) == 4)
+    wait_ready(browser)
+    assert len(entries(browser)) == 4
     yield browser
     browser.get(f"{review_console}/login")
     browser.delete_all_cookies()
@@ -97,7 +98,15 @@ def entries(driver):
 
 
 def entry_ids(driver):
-    return [int(e.get_attribute("data-id")) for e in entries(driver)]
+    """Read in one script: the list may be re-rendered between two WebDriver calls."""
+    return driver.execute_script("return [...document.querySelectorAll('#queue article.entry')].map(a => +a.dataset.id)")
+
+
+def wait_ready(driver, timeout: float = 15):
+    """Until the page shows the filters last applied: list and figures both rendered."""
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("const m = document.querySelector('main.review'); return m && m.dataset.state")
+        == "ready")
 
 
 def article(driver, turn_id):
@@ -114,6 +123,7 @@ def apply_filters(driver, **values):
     for name, value in values.items():
         Select(driver.find_element(By.ID, name)).select_by_value(value)
     driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait_ready(driver)
 
 
 def test_the_queue_shows_the_seeded_entries_newest_first(page, review_log, kb):
@@ -189,13 +199,13 @@ def test_export_the_filtered_queue_as_csv(page, review_console, review_log):
     assert [int(r[0]) for r in rows[1:]] == [ids["down"], ids["fallback"], ids["unsure"]]
     # the page's CSV link carries the filters shown
     apply_filters(page, kind="fallback")
-    WebDriverWait(page, 10).until(lambda d: entry_ids(d) == [ids["fallback"]])
+    assert entry_ids(page) == [ids["fallback"]]
     href = page.find_element(By.ID, "export-csv").get_attribute("href")
     assert "kind=fallback" in href
     rows = list(csv.reader(io.StringIO(http.get(href).content.decode("utf-8-sig"))))
     assert [int(r[0]) for r in rows[1:]] == [ids["fallback"]]
     apply_filters(page, kind="")
-    WebDriverWait(page, 10).until(lambda d: len(entries(d)) == 4)
+    assert len(entry_ids(page)) == 4
 
 
 def test_the_figures_render(page):
