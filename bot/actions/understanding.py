@@ -47,14 +47,22 @@ def _is_meant(message: Dict[Text, Any]) -> bool:
     return text.startswith("/") or text.startswith(EXTERNAL_PREFIX)
 
 
+def _guarded(message: Dict[Text, Any]) -> bool:
+    """bad_input set by the input guard (it adds ``input_problem``) is certain; DIET's own bad_input is only a guess
+    (its examples just keep it aware of noise) and is judged like any other reading."""
+    return any(e.get("entity") == "input_problem" for e in message.get("entities") or [])
+
+
 def read(message: Dict[Text, Any]) -> Reading:
     """Judge the latest message (``tracker.latest_message``) by its intent ranking."""
     intent = message.get("intent") or {}
     name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
-    if _is_meant(message) or name == "bad_input":
+    if _is_meant(message) or (name == "bad_input" and _guarded(message)):
         return Reading(name, confidence, True)
     ranking = message.get("intent_ranking") or [intent]
     programs = [(slug_of_intent(r["name"]), r["confidence"]) for r in ranking if is_program_intent(r.get("name"))]
+    if name == "bad_input":  # DIET's guess, however confident: never acted on as noise
+        return Reading(name, confidence, False, tuple(s for s, score in programs if score >= LEANING)[:MAX_CANDIDATES])
     if confidence >= CONFIDENT:
         if is_program_intent(name) and len(programs) > 1:
             second = programs[1][1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -28,7 +28,7 @@ from knowledge.locations import find_location
 from knowledge.models import Program
 
 # Unsure readings that are not answered in the context of the program under discussion.
-NEVER_IN_FOCUS = frozenset({"out_of_scope", "bad_input"})
+NEVER_IN_FOCUS = frozenset({"out_of_scope"})
 BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_input_too_long",
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
 
@@ -56,7 +56,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     others = [c for c in candidates if current is None or c.section != current.section]
     top = reading.intent
     location = find_location(db, latest_text(tracker)) if current is not None else None
-    if location is not None and top != "bad_input" and not is_program_intent_of_other(top, current):
+    if location is not None and not is_program_intent_of_other(top, current):
         # 「八戸市の場合はどこですか」 half-read even as out of scope: a town named mid-conversation
         return answer_location(dispatcher, db, current, location)
     if current is not None and top not in NEVER_IN_FOCUS:
@@ -108,13 +108,19 @@ class ActionFallback(AssistantAction):
         return []
 
 
-class ActionBadInput(Action):
-    """Input the guard could not read (empty, too long, emoji only, not Japanese): say what to send instead."""
+class ActionBadInput(AssistantAction):
+    """Input the guard could not read (empty, too long, emoji only, not Japanese): say what to send instead.
+
+    A bad_input DIET guessed without the guard (「佐藤と申します。090-…に折り返しください」) is an unsure
+    reading (bot/actions/understanding.py), answered and logged like one."""
 
     def name(self) -> Text:
         return "action_bad_input"
 
-    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def review_kind(self, sections: List[int]) -> Optional[Text]:
+        return None  # noise the guard recognised is not a miss to review
+
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         problem = entity_value(tracker, "input_problem") or "no_text"
         dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
                                  limit=f"{MAX_MESSAGE_CHARS:,}")

@@ -24,11 +24,11 @@ def feedback(turn: str, rating: str) -> str:
 
 
 def test_an_answer_carries_its_turn_and_feedback_is_stored_with_it(chat, kb, review_log_url):
-    answer = chat.say("後継者がいなくて困っています。担当の佐藤さんから090-1234-5678に連絡ください")
+    answer = chat.say("後継者がいなくて困っています")
     assert answer.sections == [21] and answer.turn
     [row] = logged(review_log_url, turn=answer.turn)
     assert row.kind == "answer" and row.program == 21 and row.channel == "rest" and row.feedback is None
-    assert "090-1234-5678" not in row.text and "佐藤" not in row.text and chat.sender not in row.conversation
+    assert row.text == "後継者がいなくて困っています" and chat.sender not in row.conversation
 
     sorry = chat.say(feedback(answer.turn, "down"))
     general = query.program(kb, 16).main_desk
@@ -50,6 +50,16 @@ def test_asking_which_and_not_understanding_are_logged_for_review(chat, review_l
     assert row.candidates and all({"section", "score"} <= set(c) for c in row.candidates)
     chat.say("明日の天気は？")
     assert any(r.text == "明日の天気は？" for r in logged(review_log_url, kind="fallback"))
+
+
+def test_what_is_logged_is_masked(chat, review_log_url):
+    assert chat.say("後継者がいなくて困っています").sections == [21]
+    chat.say("佐藤と申します。090-1234-5678かsato@example.jpに折り返しください")  # answered about §21
+    texts = [r.text for r in logged(review_log_url)]
+    masked = [t for t in texts if "折り返しください" in t]
+    assert masked, texts
+    assert all("090-1234-5678" not in t and "sato@example.jp" not in t and "佐藤" not in t for t in masked), masked
+    assert "[電話番号]" in masked[0] and "[メール]" in masked[0] and "[氏名]" in masked[0]
 
 
 def test_a_greeting_is_not_logged(chat, review_log_url):

@@ -351,3 +351,12 @@ def test_cost_share_frames_are_shown_with_their_own_figures(db):
         assert f"・支援の割合：費用の{share.denominator}分の{share.numerator}" in result.text
         for cap in frame.param("caps"):
             assert f"{cap['item']} {yen(cap['cap_yen'])}" in result.text
+
+
+def test_a_bad_input_guessed_by_the_nlu_is_an_unclear_message_in_context(db):
+    """Only the input guard's bad_input (with input_problem) is certain; DIET's own guess is judged like any other."""
+    result = run(ActionBadInput(), "佐藤と申します。折り返しお電話ください", "bad_input", slots={"program": "21"},
+                 confidence=0.6)
+    desk = query.program(db, 21).main_desk
+    assert "絵文字" not in result.text and facts.desk_phone(desk) in result.text
+    assert [p["section"] for p in result.programs[0]] == [21] and result.events == []

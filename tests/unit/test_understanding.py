@@ -42,3 +42,10 @@ def test_an_intent_triggered_from_outside_is_meant():
     """``trigger_intent`` (e.g. a LINE push) gives Rasa's EXTERNAL text and no confidence: still meant."""
     reading = understanding.read({"text": "EXTERNAL: greet", "intent": {"name": "greet"}})
     assert reading.sure and reading.intent == "greet"
+
+
+def test_bad_input_is_certain_only_from_the_input_guard():
+    guessed = understanding.read({"text": "佐藤と申します", "intent": {"name": "bad_input", "confidence": 0.9}})
+    guarded = understanding.read({"text": "😀", "intent": {"name": "bad_input", "confidence": 1.0},
+                                  "entities": [{"entity": "input_problem", "value": "no_text"}]})
+    assert not guessed.sure and guarded.sure
