@@ -41,10 +41,12 @@ lint: setup
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit -q
 
-# The tests need Debian's Chromium (browser tests) and a PostgreSQL server on loopback (store tests):
+# The tests need Debian's Chromium (browser tests), axe-core (accessibility) and a PostgreSQL server on loopback
+# (store tests):
 # both are installed/started here, idempotently, so `make test` is the same everywhere.
 test: lint train
 	bash scripts/install-browser.sh
+	bash scripts/install-axe.sh  # axe-core from npm, for the accessibility tests
 	$(BIN)/rasa data validate  # errors fail here; warnings are judged by tests/unit/test_domain.py
 	TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(BIN)/python -m pytest
 	$(BIN)/rasa test core --model "$$(bash scripts/train.sh)" --stories tests/test_stories.yml --fail-on-prediction-errors --out results

@@ -246,8 +246,7 @@ def test_layout_holds_at_common_widths(page, width, height):
 
 
 def test_the_page_passes_axe(page):
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (bash scripts/install-axe.sh)")
+    assert AXE.exists(), "axe-core is not installed: bash scripts/install-axe.sh (make test runs it)"
     page.execute_script(AXE.read_text(encoding="utf-8"))
     result = page.execute_async_script("""
       const done = arguments[arguments.length - 1];
