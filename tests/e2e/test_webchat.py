@@ -371,6 +371,7 @@ def test_feedback_buttons_send_the_rating_without_a_user_bubble(page, fake):
     assert "役に立ちましたか？" in group.text
     assert group.get_attribute("role") == "group" and group.accessible_name == "役に立ちましたか？"
     assert (up.accessible_name, down.accessible_name) == ("役に立った", "役に立たなかった")
+    assert "役に立った" in up.text and "役に立たなかった" in down.text  # the name is shown, not only an emoji
     assert (up.get_attribute("aria-pressed"), down.get_attribute("aria-pressed")) == ("false", "false")
     # the row belongs to the answer: it is in the same log entry as the card
     assert group.find_element(By.XPATH, "..").find_elements(By.CSS_SELECTOR, ".ac-card")

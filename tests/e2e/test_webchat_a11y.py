@@ -117,7 +117,7 @@ def test_axe_finds_nothing_on_feedback_the_storage_note_the_confirmation_and_a_t
     page.open()
     page.greeted()
     page.ask("事業を引き継ぎたい", lambda d: d.find_elements(By.CSS_SELECTOR, ".ac-feedback"))
-    page.driver.find_element(By.CSS_SELECTOR, "[aria-label='役に立った']").click()
+    page.driver.find_element(By.CSS_SELECTOR, ".ac-rate[data-rating=up]").click()
     wait(page.driver, lambda d: "ありがとう" in d.find_elements(By.CSS_SELECTOR, ".ac-bot")[-1].text)
     page.settled()
     assert page.driver.find_element(By.CSS_SELECTOR, ".ac-note").is_displayed()
@@ -338,7 +338,7 @@ def test_keyboard_only_launcher_greeting_question_answer_and_feedback(page):
 
     for _ in range(30):  # back from the box: the newest answer's rating buttons come first
         press_back(driver)
-        if focused(driver).get_attribute("aria-label") == "役に立った":
+        if focused(driver).accessible_name == "役に立った":
             break
     else:
         pytest.fail("the 👍 button cannot be reached with Tab")
@@ -351,7 +351,7 @@ def test_keyboard_only_launcher_greeting_question_answer_and_feedback(page):
     assert "ありがとう" in driver.find_elements(By.CSS_SELECTOR, ".ac-bot")[-1].text
 
     press(driver, Keys.TAB)  # 👎, with Enter: the choice changes
-    assert focused(driver).get_attribute("aria-label") == "役に立たなかった"
+    assert focused(driver).accessible_name == "役に立たなかった"
     bots = len(driver.find_elements(By.CSS_SELECTOR, ".ac-bot"))
     press(driver, Keys.ENTER)
     wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".ac-bot")) > bots)

@@ -9,7 +9,8 @@
  *
  * Talks to Rasa's REST channel and renders the reply contract: text, buttons (tappable choices) and
  * custom.programs (cards with tel:/mailto: links). When the turn's custom message carries a `turn` id, the answer
- * gets a 👍/👎 feedback row that posts /feedback{"turn":…,"rating":"up"|"down"} for the same sender.
+ * gets a 「役に立ちましたか？」 row (👍 役に立った / 👎 役に立たなかった, aria-pressed) that posts
+ * /feedback{"turn":…,"rating":"up"|"down"} for the same sender, with no user bubble; the choice is saved.
  * Everything is written with textContent or as attributes on created elements: nothing from a reply or from the
  * user is ever parsed as HTML.
  *
@@ -149,8 +150,9 @@
     "padding:8px 10px;margin:6px 0;overflow-wrap:anywhere}",
     ".ac-card h3{font-size:14px;margin:0 0 4px}.ac-card p{margin:2px 0}.ac-card a{color:#00467f;font-weight:bold}",
     ".ac-feedback{display:flex;flex-wrap:wrap;align-items:center;gap:8px;margin:4px 0 0}",
-    ".ac-rate{border:1px solid #00467f;background:#fff;border-radius:18px;min-width:44px;min-height:44px;",
-    "font-size:20px;line-height:1;padding:4px 10px;cursor:pointer}",
+    ".ac-rate{display:inline-flex;align-items:center;gap:4px;border:1px solid #00467f;background:#fff;",
+    "color:#00467f;border-radius:18px;min-height:44px;font:inherit;padding:4px 12px;cursor:pointer}",
+    ".ac-rate-icon{font-size:18px;line-height:1}",
     ".ac-rate[aria-pressed=true]{background:#dbe9f6;border-width:3px}",
     ".ac-statusbar{padding:0 10px;display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px}",
     ".ac-status{font-size:13px;color:#595959}",
@@ -280,7 +282,12 @@
     group.setAttribute("aria-labelledby", question.id);
     group.append(question);
     var buttons = RATINGS.map(function (choice) {
-      var b = button("ac-rate", choice[1], choice[2]);
+      // The words are shown, not only the emoji: they are the button's name, read the same by everyone, and
+      // they remain when a device has no emoji font.
+      var b = button("ac-rate");
+      var icon = el("span", "ac-rate-icon", choice[1]);
+      icon.setAttribute("aria-hidden", "true");
+      b.append(icon, el("span", null, choice[2]));
       b.setAttribute("data-rating", choice[0]);
       b.setAttribute("aria-pressed", String(entry.rating === choice[0]));
       b.addEventListener("click", function () { rate(entry, choice[0], buttons); });
