@@ -5,9 +5,11 @@ each test session then works in a database of its own that is dropped afterwards
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -33,22 +35,45 @@ def _postgres_database():
     return admin, name, url
 
 
+@contextlib.contextmanager
+def database_url(backend: str, directory: Path, name: str) -> Iterator[str]:
+    """A new, empty database on ``backend`` (a SQLite file in ``directory``, or a PostgreSQL database of its own,
+    dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / name}"
+        return
+    admin, database, url = _postgres_database()
+    try:
+        yield url
+    finally:
+        from knowledge.db import engine_for
+
+        engine_for(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def kb_url(request, tmp_path_factory):
     """URL of a database loaded from the project's YAML, once per backend per test session."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
+    with database_url(request.param, tmp_path_factory.mktemp("kb"), "knowledge.db") as url:
         load(url)
         yield url
-        return
-    admin, name, url = _postgres_database()
-    load(url)
-    yield url
-    from knowledge.db import engine_for
 
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def review_url(request, tmp_path):
+    """URL of a new, empty review log (created by its migrations on first use), per backend."""
+    with database_url(request.param, tmp_path, "review.db") as url:
+        yield url
+
+
+@pytest.fixture
+def review_db(review_url):
+    from review import db as review_database
+
+    with review_database.session(review_url) as session:
+        yield session
 
 
 @pytest.fixture

@@ -4,32 +4,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select
 
-from review import db as review_db
+from knowledge.db import engine_for
+from review import db as review_database
 from review import log
 from review.models import Setting, Turn
-from tests.conftest import _postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def review_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'review.db'}"
-        return
-    admin, name, url = _postgres_database()
-    yield url
-    from knowledge.db import engine_for
-
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 @pytest.fixture
-def db(review_url):
-    with review_db.session(review_url) as session:
-        yield session
+def db(review_db):
+    return review_db
 
 
 def record(db, sender="U1234567890abcdef", turn="m1", kind="answer", text="後継ぎがいない", program=21):
@@ -38,9 +23,9 @@ def record(db, sender="U1234567890abcdef", turn="m1", kind="answer", text="後�
 
 
 def test_migrations_create_the_tables_and_are_idempotent(review_url):
-    review_db.migrate(review_url)
-    review_db.migrate(review_url)  # a second run changes nothing
-    tables = set(inspect(create_engine(review_url)).get_table_names())
+    review_database.migrate(review_url)
+    review_database.migrate(review_url)  # a second run changes nothing
+    tables = set(inspect(engine_for(review_url)).get_table_names())
     assert {"review_turns", "review_settings", "review_alembic_version"} <= tables
 
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import yaml
-from sqlalchemy import text
 
 from bot.program_intents import intent_of_slug
 from console import review_queue as rq
@@ -20,9 +19,7 @@ from knowledge import query
 from knowledge.db import session as kb_session
 from knowledge.loader import load
 from knowledge.search import search
-from review import db as review_db
 from review.models import Turn
-from tests.conftest import _postgres_database
 
 JST = timezone(timedelta(hours=9))
 
@@ -40,24 +37,9 @@ def kb(tmp_path_factory):
         yield db
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def review_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'review.db'}"
-        return
-    admin, name, url = _postgres_database()
-    yield url
-    from knowledge.db import engine_for
-
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-
-
 @pytest.fixture
-def db(review_url):
-    with review_db.session(review_url) as session:
-        yield session
+def db(review_db):
+    return review_db
 
 
 class Log:
