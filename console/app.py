@@ -2,11 +2,13 @@
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
 records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
-the review log (``REVIEW_DB_URL``) through console/review_queue.py. Everything needs a logged-in session.
+the review log (``REVIEW_DB_URL``) through console/review_queue.py. Everything needs a logged-in session; the
+login rules (expiry, logout, back-off, proxies, the Origin check on POSTs) are console/auth.py's.
 """
 from __future__ import annotations
 
 import html
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -17,7 +19,17 @@ from sanic.request import Request
 
 from bot.program_intents import is_program_intent, slug_of_intent
 from console import review_queue as rq
-from console.auth import SESSION_COOKIE, Gate
+from console.auth import (
+    DEVICE_COOKIE,
+    DEVICE_DAYS,
+    SESSION_COOKIE,
+    Gate,
+    Visitor,
+    clear_cookie,
+    same_origin,
+    set_cookie,
+    visitor,
+)
 from console.records import record
 from knowledge import query
 from knowledge.db import session
@@ -28,6 +40,18 @@ from review import db as review_db
 
 STATIC = Path(__file__).resolve().parent / "static"
 GONE = "この発言は見つかりませんでした。保存期間を過ぎて削除された可能性があります。"
+# What the login page says, by reason; only these fixed texts are ever shown (never text from the request).
+NOTICES = {
+    "logged_out": ("status", "ログアウトしました。"),
+    "expired": ("status", "一定時間操作がなかったか、ログインの有効期限が過ぎたため、ログアウトしました。"
+                          "もう一度ログインしてください。"),
+    "wrong": ("alert", "パスワードが違います。もう一度入力してください。"),
+    "cross_site": ("alert", "このページ以外からの送信は受け付けていません。"
+                            "お手数ですが、もう一度ログインしてください。"),
+}
+LOGIN_REQUIRED = "ログインが必要です。もう一度ログインしてください。"
+SESSION_EXPIRED = "ログインの有効期限が切れました。もう一度ログインしてください。"
+CROSS_SITE = "このページ以外からの送信は受け付けていません。ページを開き直してから、もう一度お試しください。"
 
 
 async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str],
@@ -64,42 +88,76 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     app = Sanic(name)
     app.static("/static", str(STATIC))
 
-    def client(request: Request) -> str:
-        return request.ip or "unknown"
+    def who(request: Request) -> Visitor:
+        """The client (its real address, TLS, host), forwarded headers believed only from trusted proxies."""
+        return visitor(request.ip or "", bool(request.conn_info and request.conn_info.ssl),
+                       lambda name: ",".join(request.headers.getall(name, [])) or None,
+                       gate.settings.trusted_proxies)
 
-    def authorised(request: Request) -> bool:
-        return gate.valid(request.cookies.get(SESSION_COOKIE))
-
-    @app.get("/")
-    async def index(request: Request):
-        if not authorised(request):
-            return response.redirect("/login")
-        return await response.file(str(STATIC / "console.html"))
-
-    @app.get("/login")
-    async def login_form(request: Request):
-        return await response.file(str(STATIC / "login.html"))
-
-    @app.post("/login")
-    async def login(request: Request):
-        wait = gate.locked_for(client(request))
-        if wait:
-            retry = f"ログインの試行回数が多すぎます。{int(wait) + 1}秒後にもう一度お試しください。"
-            return response.html(_page(retry),
-                                 status=429)
-        token = gate.login(client(request), request.form.get("password", ""))
-        if token is None:
-            return response.html(_page("パスワードが違います。"), status=401)
-        answer = response.redirect("/")
-        answer.cookies[SESSION_COOKIE] = token
-        answer.cookies[SESSION_COOKIE]["httponly"] = True
-        answer.cookies[SESSION_COOKIE]["samesite"] = "Strict"
+    def to_login(request: Request, notice: Optional[str] = None):
+        """Back to the login page; a session cookie that no longer opens anything is cleared."""
+        answer = response.redirect(f"/login?notice={notice}" if notice else "/login", status=303)
+        if request.cookies.get(SESSION_COOKIE):
+            clear_cookie(answer.cookies, SESSION_COOKIE, secure=who(request).tls)
         return answer
+
+    async def staff_page(request: Request, name: str):
+        state = gate.session(request.cookies.get(SESSION_COOKIE))
+        if state != "valid":
+            return to_login(request, "expired" if state == "expired" else None)
+        return await response.file(str(STATIC / name), headers={"Cache-Control": "no-store"})
+
+    @app.middleware("request")
+    async def same_site_posts(request: Request):
+        """Every POST (login, logout, marks) sent by a browser must come from the console's own pages."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if same_origin(request.headers.get("origin"), who(request).host):
+            return None
+        if request.path.startswith("/api/"):
+            return response.json({"error": CROSS_SITE}, status=403)
+        return login_page("cross_site", status=403)
 
     @app.middleware("request")
     async def guard_api(request: Request):
-        if request.path.startswith("/api/") and not authorised(request):
-            return response.json({"error": "login required"}, status=401)
+        if not request.path.startswith("/api/"):
+            return None
+        state = gate.session(request.cookies.get(SESSION_COOKIE))
+        if state != "valid":
+            answer = response.json({"error": SESSION_EXPIRED if state == "expired" else LOGIN_REQUIRED}, status=401)
+            if request.cookies.get(SESSION_COOKIE):
+                clear_cookie(answer.cookies, SESSION_COOKIE, secure=who(request).tls)
+            return answer
+
+    @app.get("/")
+    async def index(request: Request):
+        return await staff_page(request, "console.html")
+
+    @app.get("/login")
+    async def login_form(request: Request):
+        return login_page(request.args.get("notice"))
+
+    @app.post("/login")
+    async def login(request: Request):
+        client = who(request)
+        attempt = gate.login(client.address, request.form.get("password", ""), request.cookies.get(DEVICE_COOKIE))
+        if attempt.wait:
+            return login_page(None, status=429, wait=attempt.wait)
+        if not attempt.ok:
+            return login_page("wrong", status=401)
+        gate.logout(request.cookies.get(SESSION_COOKIE))  # a fresh token at each login, the old one ended
+        answer = response.redirect("/", status=303)
+        set_cookie(answer.cookies, SESSION_COOKIE, attempt.token, secure=client.tls, max_age=gate.session_seconds())
+        set_cookie(answer.cookies, DEVICE_COOKIE, attempt.device, secure=client.tls, max_age=DEVICE_DAYS * 86400)
+        return answer
+
+    @app.post("/logout")
+    async def logout(request: Request):
+        """Ends the session on the server and clears its cookie (the device cookie stays: see console/auth.py)."""
+        gate.logout(request.cookies.get(SESSION_COOKIE))
+        answer = response.redirect("/login?notice=logged_out", status=303)
+        clear_cookie(answer.cookies, SESSION_COOKIE, secure=who(request).tls)
+        return answer
 
     @app.get("/api/areas")
     async def areas(request: Request):
@@ -155,9 +213,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/review")
     async def review_page(request: Request):
-        if not authorised(request):
-            return response.redirect("/login")
-        return await response.file(str(STATIC / "review.html"))
+        return await staff_page(request, "review.html")
 
     def review_args(request: Request) -> Dict[str, Optional[str]]:
         return {key: request.args.get(key) for key in ("kind", "channel", "program", "mark", "from", "to")}
@@ -250,6 +306,23 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     return app
 
 
-def _page(message: str) -> str:
-    return ("<!doctype html><html lang='ja'><meta charset='utf-8'><title>ログイン</title>"
-            f"<p role='alert'>{html.escape(message)}</p><p><a href='/login'>ログイン画面へ戻る</a></p></html>")
+def wait_text(seconds: float) -> str:
+    """A wait as staff read it: whole seconds under a minute, else whole minutes (rounded up)."""
+    if seconds < 60:
+        return f"{max(1, math.ceil(seconds))}秒"
+    return f"{math.ceil(seconds / 60)}分"
+
+
+def login_page(notice: Optional[str], status: int = 200, wait: float = 0.0):
+    """The login form, with a notice above it: one of NOTICES, or how long to wait before trying again."""
+    page = (STATIC / "login.html").read_text(encoding="utf-8")
+    if wait:
+        role, text = "alert", (f"ログインの試行が続いたため、受け付けを一時的に止めています。"
+                               f"{wait_text(wait)}ほどたってから、もう一度お試しください。")
+    else:
+        role, text = NOTICES.get(notice or "", (None, None))
+    shown = f'<p class="notice" role="{role}">{html.escape(text)}</p>' if text else ""
+    headers = {"Cache-Control": "no-store"}
+    if wait:
+        headers["Retry-After"] = str(math.ceil(wait))
+    return response.html(page.replace("<!-- notice -->", shown), status=status, headers=headers)

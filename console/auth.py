@@ -1,20 +1,72 @@
-"""Login for the staff console: one shared password, sessions in memory, wrong guesses slowed down.
+"""Login for the staff console: one shared password, expiring server-side sessions, logout, and a lockout an
+attacker cannot turn against all staff.
 
-Without CONSOLE_PASSWORD a random password is generated at start and printed with the URL (as
-Jupyter does with its token); there is never a fixed default.
+Password. Without CONSOLE_PASSWORD a random password is generated at start and printed with the URL (as
+Jupyter does with its token); there is never a fixed default. The password is compared in constant time (the
+SHA-256 digests of both, so not even its length shows in the timing).
+
+Sessions. A successful login creates a random token (``secrets.token_urlsafe(32)``) kept in this process's
+memory, keyed by its SHA-256 digest; the browser holds the token in a cookie that is HttpOnly, SameSite=Strict,
+Path=/ and, when the console is served over TLS, Secure. A session ends after ``CONSOLE_SESSION_IDLE_MINUTES``
+(default 30) without a request, after ``CONSOLE_SESSION_MAX_HOURS`` (default 12) whatever the activity, or at
+logout, which deletes it on the server and clears the cookie. Being in memory, sessions (and device trust, below)
+belong to one console process: ``python -m console`` runs one worker, and a restart logs everyone out. Several
+processes behind a load balancer would need a shared store instead.
+
+Proxies. Forwarded headers are ignored unless the TCP peer is listed in ``CONSOLE_TRUSTED_PROXIES`` (addresses
+or networks, comma-separated, e.g. ``127.0.0.1, 10.0.0.0/8``). From a trusted peer, the client is the right-most
+``X-Forwarded-For`` entry that is not itself a trusted proxy (entries further left are whatever the client sent,
+so they are never believed); ``X-Forwarded-Proto: https`` marks the request as TLS (for the Secure flag), and
+``X-Forwarded-Host`` names the host the Origin check compares with.
+
+Wrong passwords. A per-address lock is a weapon behind a proxy: every staff member shares the proxy's address, so
+five wrong guesses by anyone would lock out everyone. Instead:
+
+1. Failures are counted per *client*: the real client address (see Proxies), or, for a browser that has logged in
+   here before, its *device*: a successful login sets a device cookie (random id, issue time, HMAC-SHA256 with a
+   key drawn at start, valid ``DEVICE_DAYS``). A browser with a valid device cookie is judged on its own failures
+   only, so no number of wrong guesses from its address, or from anywhere else, keeps it out (OWASP's "device
+   cookies"). An attacker cannot forge the cookie without the key.
+2. The first ``FREE_FAILURES`` failures of a client cost nothing; from then on the client waits a short,
+   exponentially growing time after each failure (``FIRST_DELAY`` seconds, doubled per further failure, at most
+   ``MAX_DELAY``) instead of one long lock. Attempts during the wait are refused without looking at the password
+   (so even the right one waits: the wait must not tell a guess is right) and do not count. A client's failures
+   are forgotten after ``FORGET_AFTER`` seconds without one, or at its successful login.
+3. A global limit slows guessing spread over many addresses: when more than ``GLOBAL_LIMIT`` failures from clients
+   without a device cookie happened in the last ``GLOBAL_WINDOW`` seconds, every such client that has already
+   failed waits until the count falls below the limit. A client that has not failed, and any browser with a device
+   cookie, is still checked, so the right password from them always gets in: the limit slows guessing (each new
+   attacker address gets one guess while it holds) but never locks staff out.
+
+CSRF. Besides SameSite=Strict, every POST (login, logout, marks) carrying an ``Origin`` header must come from the
+console's own host (see ``same_origin``); requests without one (curl, scripts) are not browsers acting for someone.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import time
-from collections import defaultdict, deque
-from typing import Deque, Dict, Optional, Set
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from typing import Callable, Deque, Dict, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import urlsplit
 
-MAX_FAILURES = 5
-WINDOW_SECONDS = 300
 SESSION_COOKIE = "console_session"
+DEVICE_COOKIE = "console_device"
+
+FREE_FAILURES = 5        # failures of one client before it has to wait
+FIRST_DELAY = 30.0       # seconds to wait after the FREE_FAILURES-th failure, doubled after each further one
+MAX_DELAY = 900.0        # the longest wait after one failure
+FORGET_AFTER = 3600.0    # a client's failures are forgotten after this long without a new one
+GLOBAL_WINDOW = 600.0    # the global limit: failures of clients without a device cookie in this window...
+GLOBAL_LIMIT = 30        # ...beyond which clients that have failed wait
+DEVICE_DAYS = 30         # how long a device cookie marks a browser as having logged in before
+MAX_TRACKED = 100_000    # clients whose failures are remembered (the oldest are dropped beyond)
+
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
 def configured_password() -> tuple[str, bool]:
@@ -25,31 +77,288 @@ def configured_password() -> tuple[str, bool]:
     return secrets.token_urlsafe(12), True
 
 
-class Gate:
-    def __init__(self, password: str) -> None:
-        self._password = password.encode()
-        self._sessions: Set[str] = set()
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
+def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = (environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number, not {raw!r}")
+    return value
 
-    def locked_for(self, client: str, now: Optional[float] = None) -> float:
-        """Seconds the client must wait before trying again (0 when it may try)."""
-        now = now or time.monotonic()
-        failures = self._failures[client]
-        while failures and now - failures[0] > WINDOW_SECONDS:
-            failures.popleft()
-        if len(failures) < MAX_FAILURES:
-            return 0.0
-        return WINDOW_SECONDS - (now - failures[0])
 
-    def login(self, client: str, password: str) -> Optional[str]:
-        """A new session token for the right password; None (and one more failure) otherwise."""
-        if hmac.compare_digest(password.encode(), self._password):
-            self._failures.pop(client, None)
-            token = secrets.token_urlsafe(32)
-            self._sessions.add(token)
-            return token
-        self._failures[client].append(time.monotonic())
+def parse_networks(text: str) -> Tuple[Network, ...]:
+    """``"127.0.0.1, 10.0.0.0/8"`` as networks; ValueError naming the entry that is neither address nor network."""
+    networks = []
+    for entry in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"CONSOLE_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+@dataclass(frozen=True)
+class Settings:
+    idle_seconds: float = 30 * 60.0
+    max_seconds: float = 12 * 3600.0
+    trusted_proxies: Tuple[Network, ...] = ()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        """CONSOLE_SESSION_IDLE_MINUTES, CONSOLE_SESSION_MAX_HOURS (decimals allowed), CONSOLE_TRUSTED_PROXIES."""
+        return cls(idle_seconds=_positive(environ, "CONSOLE_SESSION_IDLE_MINUTES", 30.0) * 60,
+                   max_seconds=_positive(environ, "CONSOLE_SESSION_MAX_HOURS", 12.0) * 3600,
+                   trusted_proxies=parse_networks(environ.get("CONSOLE_TRUSTED_PROXIES", "")))
+
+
+# ---- what a request says about its client, believing forwarded headers only from trusted proxies ----
+
+def _address(text: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:  # "203.0.113.7:51234"
+        text = text.split(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def is_trusted(peer: str, trusted: Sequence[Network]) -> bool:
+    address = _address(peer)
+    return address is not None and any(address in network for network in trusted)
+
+
+def _last(value: Optional[str]) -> Optional[str]:
+    """The right-most entry of a comma-separated header: the one the nearest proxy wrote."""
+    entries = [entry.strip() for entry in (value or "").split(",") if entry.strip()]
+    return entries[-1] if entries else None
+
+
+@dataclass(frozen=True)
+class Visitor:
+    address: str  # the client's address: the peer's, or the one a trusted proxy saw
+    tls: bool     # served over TLS (directly, or to a trusted proxy that says so)
+    host: str     # the host the browser asked for (Host, or X-Forwarded-Host from a trusted proxy)
+
+
+def visitor(peer: str, tls: bool, header: Callable[[str], Optional[str]],
+            trusted: Sequence[Network] = ()) -> Visitor:
+    """Who is asking. ``header(name)`` gives a request header (several of one name joined by commas)."""
+    host = header("host") or ""
+    if not is_trusted(peer, trusted):
+        return Visitor(address=str(_address(peer) or peer or "unknown"), tls=tls, host=host)
+    address = str(_address(peer) or peer)
+    hops = [entry.strip() for entry in (header("x-forwarded-for") or "").split(",") if entry.strip()]
+    for hop in reversed(hops):
+        parsed = _address(hop)
+        if parsed is None:  # not an address: nothing to the left of it can be believed either
+            break
+        address = str(parsed)
+        if not any(parsed in network for network in trusted):
+            break
+    proto = (_last(header("x-forwarded-proto")) or "").lower()
+    return Visitor(address=address, tls=tls or proto == "https", host=_last(header("x-forwarded-host")) or host)
+
+
+def same_origin(origin: Optional[str], host: str) -> bool:
+    """Whether a request's Origin header (when it has one) names the console's own host and port."""
+    if origin is None:
+        return True
+    parts = urlsplit(origin.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or not host:
+        return False  # "null" (sandboxed or privacy-redirected pages) included
+    default = 443 if parts.scheme == "https" else 80
+    try:
+        theirs = (parts.hostname.lower(), parts.port or default)
+        ours = urlsplit(f"//{host.strip()}")
+        return theirs == ((ours.hostname or "").lower(), ours.port or default)
+    except ValueError:  # a port out of range
+        return False
+
+
+def set_cookie(cookies, name: str, value: str, *, secure: bool, max_age: int) -> None:
+    """Set a console cookie on a Sanic response's cookie jar: HttpOnly, SameSite=Strict, Secure over TLS."""
+    cookies[name] = value
+    cookies[name]["path"] = "/"
+    cookies[name]["httponly"] = True
+    cookies[name]["samesite"] = "Strict"
+    cookies[name]["max-age"] = max(0, int(max_age))
+    if secure:
+        cookies[name]["secure"] = True
+
+
+def clear_cookie(cookies, name: str, *, secure: bool) -> None:
+    set_cookie(cookies, name, "", secure=secure, max_age=0)
+
+
+# ---- the gate: sessions, devices, failures ----
+
+@dataclass
+class _Session:
+    created: float
+    seen: float
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    last: float = 0.0
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What a login attempt came to: ``token`` (and ``device``, the device cookie to set) when it succeeded,
+    ``wait`` seconds when it was refused unchecked, neither when the password was wrong."""
+    token: Optional[str] = None
+    device: Optional[str] = None
+    wait: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.token is not None
+
+
+def backoff(failures: int) -> float:
+    """Seconds a client waits after its ``failures``-th failure."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Gate:
+    """The console's sessions and login rules; ``clock`` (seconds, monotonic) can be replaced in tests."""
+
+    def __init__(self, password: str, settings: Optional[Settings] = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings or Settings()
+        self.clock = clock
+        self._password = _digest(password)
+        self._key = secrets.token_bytes(32)
+        self._sessions: Dict[bytes, _Session] = {}
+        self._failures: "OrderedDict[Tuple[str, str], _Failures]" = OrderedDict()
+        self._global: Deque[float] = deque()
+
+    # -- sessions --
+
+    def session(self, token: Optional[str]) -> str:
+        """``"valid"`` (and the session's idle time starts again), ``"expired"`` (now deleted) or ``"none"``."""
+        if not token:
+            return "none"
+        key = _digest(token)
+        found = self._sessions.get(key)
+        if found is None:
+            return "none"
+        now = self.clock()
+        if now - found.seen > self.settings.idle_seconds or now - found.created > self.settings.max_seconds:
+            del self._sessions[key]
+            return "expired"
+        found.seen = now
+        return "valid"
 
     def valid(self, token: Optional[str]) -> bool:
-        return bool(token) and token in self._sessions
+        return self.session(token) == "valid"
+
+    def logout(self, token: Optional[str]) -> None:
+        if token:
+            self._sessions.pop(_digest(token), None)
+
+    def session_seconds(self) -> int:
+        """The session cookie's Max-Age: the absolute lifetime (the server ends it earlier when idle)."""
+        return int(self.settings.max_seconds)
+
+    def _new_session(self, now: float) -> str:
+        for key in [k for k, s in self._sessions.items()
+                    if now - s.seen > self.settings.idle_seconds or now - s.created > self.settings.max_seconds]:
+            del self._sessions[key]
+        token = secrets.token_urlsafe(32)
+        self._sessions[_digest(token)] = _Session(created=now, seen=now)
+        return token
+
+    # -- devices --
+
+    def _sign(self, payload: str) -> str:
+        return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
+
+    def _new_device(self, now: float, device: Optional[str]) -> str:
+        payload = f"{device or secrets.token_urlsafe(16)}.{int(now)}"
+        return f"{payload}.{self._sign(payload)}"
+
+    def device(self, cookie: Optional[str]) -> Optional[str]:
+        """The device id of a genuine, unexpired device cookie; None otherwise."""
+        if not cookie or cookie.count(".") != 2:
+            return None
+        payload, signature = cookie.rsplit(".", 1)
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        device, issued = payload.split(".")
+        if not issued.isdigit() or self.clock() - int(issued) > DEVICE_DAYS * 86400:
+            return None
+        return device
+
+    # -- failures --
+
+    def _record(self, key: Tuple[str, str], now: float) -> Optional[_Failures]:
+        record = self._failures.get(key)
+        if record is not None and now - record.last > FORGET_AFTER:
+            del self._failures[key]
+            return None
+        return record
+
+    def _global_wait(self, now: float) -> float:
+        while self._global and now - self._global[0] > GLOBAL_WINDOW:
+            self._global.popleft()
+        if len(self._global) < GLOBAL_LIMIT:
+            return 0.0
+        return self._global[-GLOBAL_LIMIT] + GLOBAL_WINDOW - now
+
+    def _wait(self, key: Tuple[str, str], now: float) -> float:
+        record = self._record(key, now)
+        if record is None or record.count == 0:
+            return 0.0
+        wait = record.last + backoff(record.count) - now
+        if key[0] == "address":
+            wait = max(wait, self._global_wait(now))
+        return max(wait, 0.0)
+
+    def wait(self, address: str, device_cookie: Optional[str] = None) -> float:
+        """Seconds this client must wait before its password is looked at (0: it may try now)."""
+        device = self.device(device_cookie)
+        return self._wait(("device", device) if device else ("address", address), self.clock())
+
+    def _fail(self, key: Tuple[str, str], now: float) -> None:
+        record = self._record(key, now) or _Failures()
+        record.count += 1
+        record.last = now
+        self._failures[key] = record
+        self._failures.move_to_end(key)
+        while len(self._failures) > MAX_TRACKED:
+            self._failures.popitem(last=False)
+        if key[0] == "address":
+            self._global.append(now)
+
+    def login(self, address: str, password: str, device_cookie: Optional[str] = None) -> Attempt:
+        """Check a password for the client at ``address`` (with the device cookie its browser sent, if any)."""
+        now = self.clock()
+        device = self.device(device_cookie)
+        key = ("device", device) if device else ("address", address)
+        wait = self._wait(key, now)
+        if wait > 0:
+            return Attempt(wait=wait)
+        if not hmac.compare_digest(_digest(password), self._password):
+            self._fail(key, now)
+            return Attempt()
+        self._failures.pop(key, None)
+        return Attempt(token=self._new_session(now), device=self._new_device(now, device))

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 
 import pytest
 import requests
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from eval import servers
 from knowledge import facts, query
 from knowledge.locations import Location
-from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD
+from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD, PORT_OFFSET
 
 
 def wait_text(driver, element_id: str, text: str, timeout: float = 15):
@@ -173,6 +177,40 @@ def test_a_slow_older_search_never_replaces_a_newer_one(browser, console_url):
     assert browser.execute_script("return window.__errors") == []
 
 
+def cookies_of(driver):
+    return {c["name"]: c["value"] for c in driver.get_cookies()}
+
+
+def log_out_with_the_keyboard(driver):
+    """From the page's title, Tab to the header's 「ログアウト」 button (it must be reachable so) and press Enter."""
+    button = driver.find_element(By.CSS_SELECTOR, "header form.logout button")
+    assert button.text == "ログアウト"
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0)")
+    driver.find_element(By.CSS_SELECTOR, "header h1").click()  # the keyboard's starting point: the page's title
+    for _ in range(10):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if driver.switch_to.active_element == button:
+            break
+    assert driver.switch_to.active_element == button, "the logout button is not in the tab order near the top"
+    button.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: "ログアウトしました" in d.page_source)
+    assert "/login" in driver.current_url
+
+
+def test_logout_ends_the_session_on_the_server(browser, console_url):
+    open_console(browser, console_url)
+    before = cookies_of(browser)
+    assert requests.get(f"{console_url}/api/programs/21", cookies=before).status_code == 200
+    log_out_with_the_keyboard(browser)
+    assert "console_session" not in cookies_of(browser)  # the cookie is cleared...
+    # ...and the session ended on the server: the old token opens nothing any more
+    refused = requests.get(f"{console_url}/api/programs/21", cookies=before)
+    assert refused.status_code == 401 and "ログイン" in refused.json()["error"]
+    browser.get(f"{console_url}/")
+    assert "/login" in browser.current_url
+    assert requests.post(f"{console_url}/logout", allow_redirects=False).status_code == 303  # harmless without one
+
+
 def test_wrong_passwords_are_rate_limited(console_url):
     with requests.Session() as http:
         statuses = [http.post(f"{console_url}/login", data={"password": f"guess{i}"}, allow_redirects=False).status_code
@@ -185,3 +223,105 @@ def test_wrong_passwords_are_rate_limited(console_url):
 
 def test_api_needs_a_session(console_url):
     assert requests.get(f"{console_url}/api/search", params={"q": "特許"}).status_code == 401
+
+
+def test_forwarded_headers_are_not_believed_without_a_trusted_proxy(console_url):
+    """The shared console trusts no proxy: a forged X-Forwarded-For per request is still one client."""
+    statuses = [requests.post(f"{console_url}/login", data={"password": f"guess{i}"}, allow_redirects=False,
+                              headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(7)]
+    assert statuses[-2:] == [429, 429], statuses
+
+
+def test_posts_from_another_site_are_refused(console_url):
+    for path in ("/login", "/logout"):
+        answer = requests.post(f"{console_url}{path}", data={"password": CONSOLE_PASSWORD}, allow_redirects=False,
+                               headers={"Origin": "https://evil.example"})
+        assert answer.status_code == 403 and "受け付けていません" in answer.text
+    answer = requests.post(f"{console_url}/api/review/turns/1/mark", json={"mark": "fine"},
+                           headers={"Origin": "https://evil.example"})
+    assert answer.status_code == 403
+
+
+# ---- a console of this module's own behind a "proxy" (127.0.0.1 is trusted), sessions idle out after 6 s ----
+
+GUARDED_PORT = 5912 + PORT_OFFSET
+IDLE_SECONDS = 6
+
+
+@pytest.fixture(scope="module")
+def guarded_console(browser, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("guarded-console")
+    command = [sys.executable, "-m", "console", "--port", str(GUARDED_PORT)]
+    env = {"KNOWLEDGE_DB_URL": servers.loaded_knowledge(workdir), "CONSOLE_PASSWORD": CONSOLE_PASSWORD,
+           "RASA_URL": "", "REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", "PYTHONPATH": str(servers.ROOT),
+           "CONSOLE_TRUSTED_PROXIES": "127.0.0.1", "CONSOLE_SESSION_IDLE_MINUTES": str(IDLE_SECONDS / 60)}
+    url = f"http://127.0.0.1:{GUARDED_PORT}"
+    with servers.running([command], [f"{url}/login"], workdir, servers.ROOT, env):
+        yield url
+        # cookies are per host, not per port: leave none for the other consoles' tests
+        browser.get(f"{url}/login")
+        browser.delete_all_cookies()
+
+
+def log_in(driver, url):
+    driver.get(f"{url}/login")
+    driver.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "caller")))
+
+
+def test_a_login_after_five_wrong_passwords_from_another_client_still_works(browser, guarded_console):
+    url = guarded_console
+    attacker = {"X-Forwarded-For": "203.0.113.7"}
+    with requests.Session() as http:
+        statuses = [http.post(f"{url}/login", data={"password": f"guess{i}"}, headers=attacker,
+                              allow_redirects=False).status_code for i in range(5)]
+        assert statuses == [401] * 5
+        locked = http.post(f"{url}/login", data={"password": CONSOLE_PASSWORD}, headers=attacker,
+                           allow_redirects=False)
+        assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
+        assert "秒ほどたってから" in locked.text
+    # another client behind the same proxy logs in, over TLS at the proxy: the cookie is Secure
+    with requests.Session() as http:
+        staff = http.post(f"{url}/login", data={"password": CONSOLE_PASSWORD}, allow_redirects=False,
+                          headers={"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https"})
+        assert staff.status_code == 303 and staff.headers["Location"] == "/"
+        cookie = [c for c in staff.raw.headers.getlist("Set-Cookie") if c.startswith("console_session=")][0]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        token = staff.cookies.get("console_session")
+        assert requests.get(f"{url}/api/programs/21", cookies={"console_session": token}).status_code == 200
+    # and so does the browser (the proxy's own address, plain HTTP: no Secure flag, or it could not send it back)
+    log_in(browser, url)
+    session = [c for c in browser.get_cookies() if c["name"] == "console_session"][0]
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and not session["secure"]
+    # an attacker at the browser's own address locks that address out, not a browser that has logged in before
+    with requests.Session() as http:
+        statuses = [http.post(f"{url}/login", data={"password": f"guess{i}"}, allow_redirects=False).status_code
+                    for i in range(6)]
+        assert statuses == [401] * 5 + [429]
+    log_out_with_the_keyboard(browser)
+    log_in(browser, url)  # its device cookie: judged on its own failures only
+
+
+def test_the_review_page_logs_out_and_an_idle_session_ends(browser, guarded_console):
+    url = guarded_console
+    log_in(browser, url)
+    browser.find_element(By.LINK_TEXT, "対話ログの確認").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "queue-title")))
+    cookies = cookies_of(browser)
+    log_out_with_the_keyboard(browser)
+    assert requests.get(f"{url}/api/review/queue", cookies=cookies).status_code == 401
+    browser.get(f"{url}/review")
+    assert "/login" in browser.current_url
+
+    log_in(browser, url)
+    cookies = cookies_of(browser)
+    assert requests.get(f"{url}/api/programs/21", cookies=cookies).status_code == 200
+    time.sleep(IDLE_SECONDS + 1.5)
+    expired = requests.get(f"{url}/api/programs/21", cookies=cookies)
+    assert expired.status_code == 401 and "有効期限" in expired.json()["error"]
+    log_in(browser, url)
+    time.sleep(IDLE_SECONDS + 1.5)
+    browser.get(f"{url}/")
+    assert "/login" in browser.current_url
+    assert "一定時間操作がなかった" in browser.find_element(By.CSS_SELECTOR, ".notice").text
