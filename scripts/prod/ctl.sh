@@ -147,18 +147,28 @@ health_url() {
     nginx) echo "http://127.0.0.1:${PROD_LISTEN##*:}/" ;;
   esac
 }
+# `rasa run` with `--auth-token "$RASA_API_TOKEN"` appended inside the process: Rasa reads the token only from its
+# command line, which `ps` shows to every user (as scripts/serve.sh does).
+RASA_WITH_API_TOKEN='import os, sys; from rasa.__main__ import main
+sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())'
 start_python() {
   local name=$1
   case $name in
     actions)
-      SANIC_HOST=127.0.0.1 spawn actions "$PROD_BIN/rasa" run actions --actions bot.actions --port "$PROD_ACTIONS_PORT" ;;
+      if [ -f "$PROD_ROOT/bot/action_server.py" ]; then  # loopback, bounded bodies (as scripts/serve.sh)
+        spawn actions "$PROD_BIN/python" -m bot.action_server --actions bot.actions --port "$PROD_ACTIONS_PORT"
+      else
+        SANIC_HOST=127.0.0.1 spawn actions "$PROD_BIN/rasa" run actions --actions bot.actions --port "$PROD_ACTIONS_PORT"
+      fi ;;
     rasa-*)
-      local port; port=$(prod_rasa_port "$name")
+      local port cors; port=$(prod_rasa_port "$name")
       [ -n "$port" ] || die "no port for $name in PROD_RASA_PORTS"
-      # The HTTP API is on (for the console), behind the token, on loopback; nginx does not forward it.
-      spawn "$name" "$PROD_BIN/rasa" run --model "$(model)" --interface 127.0.0.1 --port "$port" --cors "$PROD_CORS" \
-        --credentials "$PROD_CREDENTIALS" --endpoints "$PROD_ROOT/endpoints-prod.yml" \
-        --enable-api --auth-token "$RASA_API_TOKEN" ;;
+      read -r -a cors <<<"${ASSISTANT_CORS_ORIGINS//,/ }"
+      # The HTTP API is on (for the console), behind the token, on loopback; nginx does not forward it. Bodies are
+      # bounded here too (Sanic: SANIC_REQUEST_MAX_SIZE), not only by nginx.
+      SANIC_REQUEST_MAX_SIZE=$PROD_RASA_MAX_BODY spawn "$name" "$PROD_BIN/python" -c "$RASA_WITH_API_TOKEN" run \
+        --model "$(model)" --interface 127.0.0.1 --port "$port" --cors "${cors[@]}" \
+        --credentials "$PROD_CREDENTIALS" --endpoints "$PROD_ROOT/endpoints-prod.yml" --enable-api ;;
     console)
       RASA_URL="http://127.0.0.1:$(prod_rasa_port rasa-1)" spawn console "$PROD_BIN/python" -m console \
         --host 127.0.0.1 --port "$PROD_CONSOLE_PORT" ;;

@@ -10,8 +10,10 @@
 #   PROD_PG_PORT         the project's PostgreSQL cluster, on 127.0.0.1         default 5433
 #   PROD_REDIS_PORT      the project's Redis (lock store), on 127.0.0.1         default 6380
 #   PROD_MAX_BODY        largest request body nginx accepts (413 above it)      default 64k
+#   PROD_RASA_MAX_BODY   the same limit in each Rasa process, in bytes (Sanic)  default 65536
 #   PROD_RATE            REST requests per second per client IP (nginx), with PROD_BURST queued   default 10r/s, 40
-#   PROD_CORS            origin allowed to call the REST channel (the web chat's site)             default *
+#   ASSISTANT_CORS_ORIGINS  the web pages (origins) that may call the REST channel: your site(s), space- or
+#                        comma-separated, as for scripts/serve.sh    default: the demo page's (http://127.0.0.1:5080 ...)
 #   PROD_START_TIMEOUT   seconds to wait for each server to answer              default 300
 #   PROD_PG_PASSWORD, PROD_REDIS_PASSWORD, RASA_API_TOKEN, CONSOLE_PASSWORD    generated once when unset
 #   KNOWLEDGE_DB_URL, REVIEW_DB_URL    default: databases aomori_knowledge, aomori_review on the project's PostgreSQL
@@ -35,7 +37,8 @@ PROD_REDIS_PORT=${PROD_REDIS_PORT:-6380}
 PROD_MAX_BODY=${PROD_MAX_BODY:-64k}
 PROD_RATE=${PROD_RATE:-10r/s}
 PROD_BURST=${PROD_BURST:-40}
-PROD_CORS=${PROD_CORS:-*}
+PROD_RASA_MAX_BODY=${PROD_RASA_MAX_BODY:-65536}
+ASSISTANT_CORS_ORIGINS=${ASSISTANT_CORS_ORIGINS-http://127.0.0.1:5080 http://localhost:5080}  # set but empty: none
 PROD_START_TIMEOUT=${PROD_START_TIMEOUT:-300}
 PROD_PG_USER=${PROD_PG_USER:-aomori}
 
