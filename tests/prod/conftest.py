@@ -1,0 +1,163 @@
+"""The production stack, started by the project's own scripts (scripts/prod/ctl.sh), for the tests in this folder.
+
+PostgreSQL, Redis, nginx, two Rasa processes and the action server, each on loopback on its own port in 6000–6100
+(``PROD_TEST_PORT_BASE``, default 6000), with a runtime directory of their own (data, logs, secrets) that is
+removed afterwards. Every server is stopped at the end of the session, also when a test fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import requests
+
+from eval import servers
+
+ROOT = Path(__file__).resolve().parents[2]
+CTL = ROOT / "scripts" / "prod" / "ctl.sh"
+BASE = int(os.environ.get("PROD_TEST_PORT_BASE", "6000"))
+PORTS = {"nginx": BASE, "rasa-1": BASE + 1, "rasa-2": BASE + 2, "actions": BASE + 3, "postgres": BASE + 4,
+         "redis": BASE + 5}
+# Settings the stack must not inherit from the test run (they would point it at other servers or channels).
+INHERITED = ("KNOWLEDGE_DB_URL", "REVIEW_DB_URL", "RASA_API_TOKEN", "CONSOLE_PASSWORD", "LINE_CHANNEL_SECRET",
+             "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL", "ASSISTANT_CORS_ORIGINS")
+CTL_TIMEOUT = 420  # seconds, for `ctl.sh up` (two Rasa processes load together on 2 cores: about 40 s here)
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Stack:
+    """The running stack: its public URL (nginx), its scripts and what the tests read behind nginx."""
+
+    def __init__(self, run_dir: Path, env: Dict[str, str]):
+        self.run_dir = run_dir
+        self.env = env
+        self.url = f"http://127.0.0.1:{PORTS['nginx']}"
+        secrets = dict(line.split("=", 1) for line in (run_dir / "secrets.env").read_text().split())
+        self.api_token = secrets["RASA_API_TOKEN"]
+        self.pg_base = f"postgresql://aomori:{secrets['PROD_PG_PASSWORD']}@127.0.0.1:{PORTS['postgres']}"
+        self.knowledge_url = f"{self.pg_base}/aomori_knowledge"
+        self.tracker_url = f"{self.pg_base}/aomori_tracker"
+
+    def ctl(self, *args: str, timeout: float = CTL_TIMEOUT) -> None:
+        result = subprocess.run(["bash", str(CTL), *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
+                                timeout=timeout)
+        assert result.returncode == 0, f"ctl.sh {' '.join(args)} failed:\n{result.stderr[-4000:]}"
+
+    def tracker(self, sender: str) -> dict:
+        """The conversation as Rasa serves it: its HTTP API on one process, on loopback, with the token."""
+        response = requests.get(f"http://127.0.0.1:{PORTS['rasa-1']}/conversations/{sender}/tracker",
+                                params={"token": self.api_token}, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def upstreams(self, probe: str) -> List[str]:
+        """The Rasa processes (rasa-1, rasa-2) nginx tried, in order, for the request tagged ``probe``."""
+        by_port = {f"127.0.0.1:{PORTS[name]}": name for name in ("rasa-1", "rasa-2")}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # nginx writes the line as the request ends
+            for line in (self.run_dir / "nginx" / "access.log").read_text().splitlines():
+                if f"probe={probe} " in line:
+                    tried = line.split(" upstream=", 1)[1].split(" upstream_status=", 1)[0]
+                    return [by_port[address.strip()] for address in tried.split(",")]
+            time.sleep(0.1)
+        raise AssertionError(f"no access log line for probe {probe}")
+
+    def logs(self) -> str:
+        parts = []
+        for log in sorted((self.run_dir / "logs").glob("*.log")) + [self.run_dir / "nginx" / "error.log"]:
+            if log.exists():
+                parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+        return "\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    busy = [f"{name}:{port}" for name, port in PORTS.items() if _port_in_use(port)]
+    if busy:
+        pytest.fail(f"ports already in use (set PROD_TEST_PORT_BASE): {', '.join(busy)}")
+    install = subprocess.run(["bash", str(ROOT / "scripts" / "prod" / "install.sh")], capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-3000:]
+    # Under /tmp (not pytest's tmp_path, which is 0700): the postgres user must reach the cluster's directory.
+    run_dir = Path(tempfile.mkdtemp(prefix="aomori-prod-test-"))
+    run_dir.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if key not in INHERITED}
+    env.update({
+        "PROD_RUN_DIR": str(run_dir),
+        "PROD_LISTEN": f"127.0.0.1:{PORTS['nginx']}",
+        "PROD_RASA_PORTS": f"{PORTS['rasa-1']} {PORTS['rasa-2']}",
+        "PROD_ACTIONS_PORT": str(PORTS["actions"]),
+        "PROD_PG_PORT": str(PORTS["postgres"]),
+        "PROD_REDIS_PORT": str(PORTS["redis"]),
+        "PROD_CONSOLE_PORT": "0",
+        "ASSISTANT_MODEL": servers.trained_model(),
+    })
+    for key in list(env):  # the endpoints' variables: from scripts/prod/env.sh's defaults, never inherited
+        if key.startswith(("TRACKER_DB_", "LOCK_REDIS_")) or key == "ACTION_SERVER_URL":
+            del env[key]
+    stack = None
+    try:
+        up = subprocess.run(["bash", str(CTL), "up"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=CTL_TIMEOUT)
+        stack = Stack(run_dir, env)
+        assert up.returncode == 0, f"ctl.sh up failed:\n{up.stderr[-4000:]}\n{stack.logs()}"
+        yield stack
+    finally:
+        subprocess.run(["bash", str(CTL), "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+class Conversation:
+    """One user talking to the stack's public address (nginx) over the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str | None = None):
+        self.stack = stack
+        self.sender = sender or f"prod-{uuid.uuid4().hex[:10]}"
+
+    def say(self, text: str) -> "Turn":
+        probe = uuid.uuid4().hex[:12]  # nginx logs the query string: which process answered (Rasa ignores it)
+        response = requests.post(f"{self.stack.url}/webhooks/rest/webhook", params={"probe": probe},
+                                 json={"sender": self.sender, "message": text}, timeout=150)
+        assert response.status_code == 200, f"{response.status_code}: {response.text[:500]}"
+        return Turn(text, response.json(), probe, time.monotonic())
+
+
+class Turn:
+    def __init__(self, text: str, messages: list, probe: str, answered_at: float):
+        self.text = text
+        self.messages = messages
+        self.probe = probe
+        self.answered_at = answered_at
+        self.texts = [m["text"] for m in messages if m.get("text")]
+        self.reply = "\n".join(self.texts)
+        customs = [m["custom"] for m in messages if "custom" in m]
+        self.programs = customs[0].get("programs", []) if customs else []
+
+    @property
+    def sections(self):
+        return [p["section"] for p in self.programs]
+
+    def __repr__(self) -> str:
+        return f"Turn({self.text!r} -> {json.dumps(self.messages, ensure_ascii=False)[:300]})"
+
+
+@pytest.fixture(scope="session")
+def kb(stack):
+    """A session on the stack's knowledge store (PostgreSQL, loaded by ctl.sh): what replies are checked against."""
+    from knowledge.db import engine_for, session
+
+    with session(stack.knowledge_url) as db:
+        yield db
+    engine_for(stack.knowledge_url).dispose()
