@@ -9,14 +9,18 @@ from sqlalchemy import select
 
 from knowledge import facts, query
 from review import db as review_db
+from review import log
 from review.models import Turn
 from tests.e2e.test_line import PUSH, Line, text_event, user
 
 
-def logged(review_log_url, **where):
+def logged(review_log_url, sender=None, **where):
+    """Review-log rows matching ``where``; only one sender's when given (other tests share the log)."""
     with review_db.session(review_log_url) as db:
         rows = db.execute(select(Turn).order_by(Turn.at)).scalars().all()
-    return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())]
+        conversation = log.conversation_key(db, sender) if sender else None
+    return [r for r in rows if all(getattr(r, k) == v for k, v in where.items())
+            and (conversation is None or r.conversation == conversation)]
 
 
 def feedback(turn: str, rating: str) -> str:
@@ -46,16 +50,17 @@ def test_an_answer_carries_its_turn_and_feedback_is_stored_with_it(chat, kb, rev
 def test_asking_which_and_not_understanding_are_logged_for_review(chat, review_log_url):
     which = chat.say("販路を広げたいんだけど")
     assert len(which.programs) > 1 and which.turn is None  # a question back is not rated
-    [row] = [r for r in logged(review_log_url, kind="which") if r.text == "販路を広げたいんだけど"]
+    [row] = logged(review_log_url, sender=chat.sender, kind="which")
+    assert row.text == "販路を広げたいんだけど"
     assert row.candidates and all({"section", "score"} <= set(c) for c in row.candidates)
     chat.say("明日の天気は？")
-    assert any(r.text == "明日の天気は？" for r in logged(review_log_url, kind="fallback"))
+    assert [r.text for r in logged(review_log_url, sender=chat.sender, kind="fallback")] == ["明日の天気は？"]
 
 
 def test_what_is_logged_is_masked(chat, review_log_url):
     assert chat.say("後継者がいなくて困っています").sections == [21]
     chat.say("佐藤と申します。090-1234-5678かsato@example.jpに折り返しください")  # answered about §21
-    texts = [r.text for r in logged(review_log_url)]
+    texts = [r.text for r in logged(review_log_url, sender=chat.sender)]
     masked = [t for t in texts if "折り返しください" in t]
     assert masked, texts
     assert all("090-1234-5678" not in t and "sato@example.jp" not in t and "佐藤" not in t for t in masked), masked
