@@ -49,7 +49,11 @@ class AssistantAction(Action, ABC):
                     kind = self.review_kind(turn_log.sections_answered(dispatcher))
         except Exception:  # an answer must never be silence: apologise, keep the conversation's state
             logger.exception("action %s failed", self.name())
+            dispatcher.messages.clear()  # half an answer (a card without its text) is not sent with the apology
             dispatcher.utter_message(response="utter_internal_error")
             return []
-        turn_log.after_turn(dispatcher, tracker, kind)
+        try:
+            turn_log.after_turn(dispatcher, tracker, kind)
+        except Exception:  # tagging and the review log are for staff: the answer goes out as built
+            logger.exception("action %s: after_turn failed", self.name())
         return events

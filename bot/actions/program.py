@@ -8,9 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import focus, understanding
+from bot.actions import focus, parsing, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text
+from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text, program_key
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_field
 from bot.actions.places import location_response
@@ -18,7 +18,6 @@ from bot.program_intents import intent_of_slug, slug_of_intent
 from knowledge import facts, query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
-from knowledge.text import normalize
 
 # Situations the guide serves with several programs; sections in the order of the buttons.
 MARKET_CANDIDATES = (17, 10, 11, 12, 4)
@@ -26,6 +25,8 @@ EXPERT_CANDIDATES = (19, 2, 3, 4, 8)
 # The word that makes a "several programs fit" question one about the program under discussion, if its
 # own record uses it (§21 works with 専門家; §17 is about 販路).
 NEED_WORDS = {"need_market_expansion": "販路", "need_expert_dispatch": "専門家"}
+# 「21番」: one or two digits, not the end of a longer number, at most a few spaces before 番 (linear in the text).
+TYPED_SECTION = re.compile(r"(?<![0-9])([0-9]{1,2})\s{0,3}番")
 
 
 def location_events(db, tracker: Tracker) -> Tuple[Optional[Location], List[Dict[Text, Any]]]:
@@ -67,8 +68,8 @@ def named_among_likely(db, tracker: Tracker) -> Optional[Program]:
 
 
 def typed_section(text: Text) -> Optional[str]:
-    """「21番の支援」「Ⅲの16番」: a section number typed by call-center staff."""
-    match = re.search(r"(\d{1,2})\s*番", normalize(text))
+    """「21番の支援」「Ⅲの16番」: a section number typed by call-center staff (「123番」 is none)."""
+    match = TYPED_SECTION.search(parsing.bounded(text))
     return match.group(1) if match else None
 
 
@@ -77,11 +78,12 @@ class ActionRecommendProgram(AssistantAction):
         return "action_recommend_program"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        # a section number or slug (entity_value checks the payload's value), or a number typed as 「21番」
         chosen = entity_value(tracker, "program") or (
             typed_section(latest_text(tracker)) if latest_intent(tracker) == "choose_program" else None)
-        key = str(chosen) if chosen else slug_of_intent(latest_intent(tracker))
-        program = query.program(db, key) if key and len(key) < 80 else None
-        if program is None:  # a stale button or an unknown section: say so, offer the topics
+        key = program_key(chosen or slug_of_intent(latest_intent(tracker)))
+        program = query.program(db, key) if key else None
+        if program is None:  # a stale button, an unknown section or no program at all: say so, offer the topics
             from bot.actions.unsure import offer_topics
             offer_topics(dispatcher, db, "utter_unknown_program")
             return []

@@ -10,7 +10,10 @@ from bot.limits import MAX_MESSAGE_CHARS
 
 
 @pytest.mark.parametrize("text, yen", [("300万円", 3_000_000), ("１億２０００万", 120_000_000), ("250,000円", 250_000),
-                                       ("50万", 500_000), ("3年計画", None), ("5回", None)])
+                                       ("50万", 500_000), ("3年計画", None), ("5回", None), ("1.5万円", 15_000),
+                                       ("300 万円", 3_000_000), ("1,000万円", 10_000_000), ("5千円", 5_000),
+                                       ("費用は30万円、うち10万円は", 300_000), ("1億円", 100_000_000),
+                                       ("3年で500万円", 5_000_000), ("12345678901234万円", None)])
 def test_amounts(text, yen):
     assert parsing.amount_yen(text) == yen
 
@@ -18,6 +21,9 @@ def test_amounts(text, yen):
 def test_counts():
     assert parsing.employees("従業員４５０人") == 450 and parsing.plan_years("三年計画") == 3
     assert parsing.employees("人が足りない") is None
+    assert parsing.employees("従業員1,200名") == 1200 and parsing.employees("従業員 30 人") == 30
+    assert parsing.employees("2024年に従業員50人") == 50 and parsing.plan_years("2024年に5年計画") == 2024
+    assert parsing.employees("従業員" + "9" * 13 + "人") is None  # not a count anyone means: not read as one
 
 
 @pytest.mark.parametrize("text, problem", [("", "empty"), ("   \n", "empty"), ("あ" * (MAX_MESSAGE_CHARS + 1), "too_long"),
