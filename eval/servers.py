@@ -14,6 +14,12 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 300  # seconds; TensorFlow + ja_ginza load slowly on 2 cores
+RASA_MAX_BODY = 64 * 1024  # bytes; Sanic reads SANIC_REQUEST_MAX_SIZE (as in scripts/serve.sh)
+# Pages from this machine's loopback, on any port (a regular expression, as Sanic-Cors takes one).
+LOOPBACK_ORIGINS = r"^http://(127\.0\.0\.1|localhost):[0-9]+$"
+# `rasa run ...` with `--auth-token $RASA_API_TOKEN` appended inside the process (as in scripts/serve.sh).
+RASA_WITH_API_TOKEN = ('import os, sys; from rasa.__main__ import main; '
+                       'sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())')
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -74,23 +80,36 @@ def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cw
 def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
               model: Optional[str] = None, credentials: Optional[Path] = None,
               api_token: Optional[str] = None, root: Path = ROOT,
-              env: Optional[dict] = None) -> Iterator[List[subprocess.Popen]]:
+              env: Optional[dict] = None, cors_origins: Optional[List[str]] = None) -> Iterator[List[subprocess.Popen]]:
     """The assistant on its own ports, its actions reading the knowledge database at ``kb_url``.
 
     ``root`` is the project whose actions run (another checkout, to measure an earlier version); ``env`` adds
-    environment variables for both servers (e.g. those a credentials file's ``${VAR}``s name)."""
+    environment variables for both servers (e.g. those a credentials file's ``${VAR}``s name). The web pages that
+    may call the Rasa server: ``cors_origins``, else ``$ASSISTANT_CORS_ORIGINS`` (space- or comma-separated), else
+    any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page)."""
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
-    commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface",
-         "127.0.0.1", "--cors", "*", "--credentials", str(credentials or ROOT / "credentials.yml"),
-         "--endpoints", str(endpoints)],
-    ]
+    if cors_origins is None:
+        cors_origins = os.environ.get("ASSISTANT_CORS_ORIGINS", LOOPBACK_ORIGINS).replace(",", " ").split()
+    # As scripts/serve.sh starts them: the action server on loopback with bounded bodies (an earlier checkout
+    # without bot/action_server.py: `rasa run actions` on loopback), the Rasa server with bodies up to 64 KB.
+    if (root / "bot" / "action_server.py").exists():
+        actions = [str(BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--port",
+                   str(actions_port)]
+    else:
+        actions = ["env", "SANIC_HOST=127.0.0.1", str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                   "--port", str(actions_port)]
+    rasa = ["env", f"SANIC_REQUEST_MAX_SIZE={RASA_MAX_BODY}", str(BIN / "rasa")]
+    if api_token:  # the token reaches Rasa through its environment, not its command line (which `ps` shows)
+        rasa[-1:] = [str(BIN / "python"), "-c", RASA_WITH_API_TOKEN]
+    rasa += ["run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface", "127.0.0.1",
+             "--cors", *cors_origins, "--credentials", str(credentials or root / "credentials.yml"),
+             "--endpoints", str(endpoints)]
     if api_token:  # the HTTP API (for the staff console's /model/parse), only with a token
-        commands[1] += ["--enable-api", "--auth-token", api_token]
+        rasa += ["--enable-api"]
     urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
-    with running(commands, urls, workdir, root,
-                 {"REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", **(env or {}), "KNOWLEDGE_DB_URL": kb_url,
-                  "PYTHONPATH": str(root)}) as procs:
+    with running([actions, rasa], urls, workdir, root,
+                 {"REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", "RASA_TELEMETRY_ENABLED": "false",
+                  **(env or {}), "KNOWLEDGE_DB_URL": kb_url, "PYTHONPATH": str(root),
+                  **({"RASA_API_TOKEN": api_token} if api_token else {})}) as procs:
         yield procs

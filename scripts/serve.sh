@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Serve everything: the action server (5055), the Rasa server (5005: REST channel, LINE channel when
+# Serve everything: the action server (127.0.0.1:5055), the Rasa server (5005: REST channel, LINE channel when
 # LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are set, HTTP API behind a per-run token for the
 # console), the staff console (127.0.0.1:5010) and the web chat demo page (5080).
 # Embedded defaults: SQLite knowledge store, no external services. Ctrl-C stops everything.
+#
+# Hardening (tests/e2e/test_surface.py checks the same settings on the servers eval/servers.py starts):
+# - request bodies: at most 64 KB on the Rasa server (Sanic reads SANIC_REQUEST_MAX_SIZE; 413 beyond) and 1 MiB on
+#   the action server, also once inflated (bot/action_server.py: every action call carries the domain and the
+#   whole conversation);
+# - the action server listens on loopback only (bot/action_server.py);
+# - CORS: only the origins in ASSISTANT_CORS_ORIGINS (space- or comma-separated; unset: the demo page's own);
+# - Rasa's telemetry is off unless RASA_TELEMETRY_ENABLED is set;
+# - the REST channel (bot/channels/rest.py) answers 400 to a malformed body and keeps user text out of the log;
+# - the HTTP API token is handed to Rasa from the environment, so it does not show in `ps`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=$(bash scripts/train.sh)
@@ -17,14 +27,21 @@ if [ -n "${LINE_CHANNEL_SECRET:-}" ] && [ -n "${LINE_CHANNEL_ACCESS_TOKEN:-}" ];
 fi
 RASA_API_TOKEN=${RASA_API_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}
 export RASA_API_TOKEN RASA_URL=http://127.0.0.1:5005
+export RASA_TELEMETRY_ENABLED=${RASA_TELEMETRY_ENABLED:-false}
+cors=${ASSISTANT_CORS_ORIGINS-http://127.0.0.1:5080 http://localhost:5080}  # set but empty: no web page may call
+read -r -a cors_origins <<<"${cors//,/ }"
+# `rasa run` with `--auth-token "$RASA_API_TOKEN"` appended inside the process (Rasa reads the token only from its
+# command line, which `ps` shows to every user).
+rasa_with_api_token='import os, sys; from rasa.__main__ import main; '\
+'sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())'
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/rasa run actions --actions bot.actions --port 5055 & pids+=($!)
+.venv/bin/python -m bot.action_server --actions bot.actions --port 5055 & pids+=($!)
 .venv/bin/python -m console --port 5010 & pids+=($!)
 if [ -d webchat ]; then
   .venv/bin/python -m webchat --port 5080 & pids+=($!)
 fi
-echo "REST channel: http://localhost:5005/webhooks/rest/webhook" >&2
-.venv/bin/rasa run --model "$model" --port 5005 --cors "*" --credentials "$credentials" --endpoints endpoints.yml \
-  --enable-api --auth-token "$RASA_API_TOKEN"
+echo "REST channel: http://localhost:5005/webhooks/rest/webhook (web pages from: ${cors_origins[*]})" >&2
+SANIC_REQUEST_MAX_SIZE=65536 .venv/bin/python -c "$rasa_with_api_token" run --model "$model" --port 5005 \
+  --cors "${cors_origins[@]}" --credentials "$credentials" --endpoints endpoints.yml --enable-api
