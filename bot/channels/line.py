@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.line_render import render
+from bot.limits import stored_message
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ class LineInput(InputChannel):
         from linebot.v3.webhooks import FollowEvent, MessageEvent, PostbackEvent, TextMessageContent
 
         if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
-            return event.message.text
+            return stored_message(event.message.text)
         if isinstance(event, PostbackEvent):
             return event.postback.data  # our buttons' payloads: /choose_program{"program":"N"}
         if isinstance(event, FollowEvent):

@@ -32,6 +32,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot.limits import stored_message
+
 logger = logging.getLogger(__name__)
 
 MAX_SENDER = 128
@@ -59,7 +61,7 @@ def parse_body(body: bytes) -> Tuple[Text, Text, Optional[Dict[Text, Any]]]:
         raise BadRequest("message must be a string")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest("metadata must be an object")
-    return sender, message, metadata
+    return sender, stored_message(message), metadata
 
 
 def keep_user_text_out_of_logs() -> None:

@@ -118,3 +118,13 @@ def test_rasas_warnings_that_quote_user_text_are_dropped_after_rasas_own_filters
         raise_warning(f"Parsed an entity '{MARKER}' which is not defined in the domain.")
         raise_warning("Some other warning")
     assert [str(w.message) for w in caught] == ["Some other warning"]
+
+
+def test_a_message_longer_than_the_limit_is_cut_just_past_it():
+    from bot.channels.rest import parse_body
+    from bot.limits import MAX_MESSAGE_CHARS
+
+    _, message, _ = parse_body(json.dumps({"sender": "s", "message": "  " + "あ" * 50_000}).encode())
+    assert len(message) == MAX_MESSAGE_CHARS + 1  # still too long for the input guard, which says so
+    _, short, _ = parse_body(json.dumps({"sender": "s", "message": " 後継ぎがいない "}).encode())
+    assert short == " 後継ぎがいない "
