@@ -168,7 +168,7 @@ start_python() {
       # bounded here too (Sanic: SANIC_REQUEST_MAX_SIZE), not only by nginx.
       SANIC_REQUEST_MAX_SIZE=$PROD_RASA_MAX_BODY spawn "$name" "$PROD_BIN/python" -c "$RASA_WITH_API_TOKEN" run \
         --model "$(model)" --interface 127.0.0.1 --port "$port" --cors "${cors[@]}" \
-        --credentials "$PROD_CREDENTIALS" --endpoints "$PROD_ROOT/endpoints-prod.yml" --enable-api ;;
+        --credentials "$PROD_CREDENTIALS" --endpoints "$PROD_ENDPOINTS" --enable-api ;;
     console)
       RASA_URL="http://127.0.0.1:$(prod_rasa_port rasa-1)" spawn console "$PROD_BIN/python" -m console \
         --host 127.0.0.1 --port "$PROD_CONSOLE_PORT" ;;
@@ -180,7 +180,7 @@ render_nginx() {
   local dir=$PROD_RUN_DIR/nginx port upstreams=""
   mkdir -p "$dir/tmp"
   for port in $PROD_RASA_PORTS; do
-    upstreams+="        server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"$'\n'
+    upstreams+="        server 127.0.0.1:$port max_fails=0;"$'\n'
   done
   local user_line="# (not root: workers run as $(id -un))"
   [ "$(id -u)" != 0 ] || user_line="user www-data;"

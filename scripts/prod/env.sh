@@ -14,6 +14,7 @@
 #   PROD_RATE            REST requests per second per client IP (nginx), with PROD_BURST queued   default 10r/s, 40
 #   ASSISTANT_CORS_ORIGINS  the web pages (origins) that may call the REST channel: your site(s), space- or
 #                        comma-separated, as for scripts/serve.sh    default: the demo page's (http://127.0.0.1:5080 ...)
+#   PROD_ENDPOINTS       the Rasa endpoints file                                 default endpoints-prod.yml
 #   PROD_START_TIMEOUT   seconds to wait for each server to answer              default 300
 #   PROD_PG_PASSWORD, PROD_REDIS_PASSWORD, RASA_API_TOKEN, CONSOLE_PASSWORD    generated once when unset
 #   KNOWLEDGE_DB_URL, REVIEW_DB_URL    default: databases aomori_knowledge, aomori_review on the project's PostgreSQL
@@ -40,6 +41,7 @@ PROD_BURST=${PROD_BURST:-40}
 PROD_RASA_MAX_BODY=${PROD_RASA_MAX_BODY:-65536}
 ASSISTANT_CORS_ORIGINS=${ASSISTANT_CORS_ORIGINS-http://127.0.0.1:5080 http://localhost:5080}  # set but empty: none
 PROD_START_TIMEOUT=${PROD_START_TIMEOUT:-300}
+PROD_ENDPOINTS=${PROD_ENDPOINTS:-$PROD_ROOT/endpoints-prod.yml}
 PROD_PG_USER=${PROD_PG_USER:-aomori}
 
 # Secrets: the environment's, else the ones generated at the first start (kept in PROD_RUN_DIR/secrets.env).

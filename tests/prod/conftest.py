@@ -47,6 +47,7 @@ class Stack:
         self.url = f"http://127.0.0.1:{PORTS['nginx']}"
         secrets = dict(line.split("=", 1) for line in (run_dir / "secrets.env").read_text().split())
         self.api_token = secrets["RASA_API_TOKEN"]
+        self.redis_password = secrets["PROD_REDIS_PASSWORD"]
         self.pg_base = f"postgresql://aomori:{secrets['PROD_PG_PASSWORD']}@127.0.0.1:{PORTS['postgres']}"
         self.knowledge_url = f"{self.pg_base}/aomori_knowledge"
         self.tracker_url = f"{self.pg_base}/aomori_tracker"
