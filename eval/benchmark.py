@@ -1,12 +1,23 @@
-"""Per-turn latency and throughput over REST, for this assistant and a bare `rasa init` bot.
+"""Throughput and latency over REST with realistic conversations: the embedded default, the production stack, and a
+bare `rasa init` bot, in the same run on the same machine (so ratios stay meaningful on a noisy machine).
 
-Both bots are measured in the same run on the same machine (1, 4 and 16 concurrent conversations
-of 8 turns each), so the ratio stays meaningful on a noisy machine. Also prints each Rasa server's
-resident memory. Usage: python -m eval.benchmark [--rounds N]
+- Conversations: 3–8 turns each, over the topics' mix (a situation from the conversation matrix, then follow-ups,
+  a town, thanks), drawn with a fixed seed; every conversation is a new sender.
+- Load: 1, 4, 16 and 64 conversations at once (``--concurrency``).
+- Figures per mode and load: turns/s, p50/p95/p99 latency, failed requests (non-200 or no reply), and CPU-ms per
+  turn of each process (its whole process tree, from /proc: user + system time over the measured turns).
+
+Modes: ``single`` is `make run`'s shape (one Rasa process, SQLite, in-memory tracker store); ``production`` is
+`make run-prod`'s (scripts/prod/: nginx, two Rasa processes, PostgreSQL tracker store, Redis lock store), started on
+its own ports and runtime directory, with nginx's per-client rate limit raised (the benchmark is one client).
+Usage: python -m eval.benchmark [--modes single,production,init] [--concurrency 1,4,16,64] [--rounds N]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import random
 import statistics
 import subprocess
 import tempfile
@@ -14,79 +25,172 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List, Tuple
 
 import requests
 
-from eval import servers
+from eval import cases, servers
 
-OUR_TURNS = ["こんにちは", "後継者がいなくて困っています", "費用は？", "電話番号は？", "弘前です",
-             "受付時間は？", "ありがとうございました", "さようなら"]
+SEED = 7
 INIT_TURNS = ["hello", "I am sad", "yes", "are you a bot?", "hi", "great", "thanks", "bye"]
-CONCURRENCY = (1, 4, 16)
+TOWNS = ["弘前です", "八戸市にあります", "むつ市の事業者です", "五所川原です"]
+CLOSINGS = ["ありがとうございました", "助かりました"]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PROD_PORT_BASE = 6200  # nginx, rasa-1, rasa-2, actions, postgres, redis: away from the tests' ports
 
 
-def conversation(url: str, turns: List[str]) -> List[float]:
-    sender, latencies = f"bench-{uuid.uuid4().hex[:8]}", []
+def conversations(count: int, rng: random.Random) -> List[List[str]]:
+    """``count`` conversations of 3–8 turns: a situation, follow-ups about it, maybe a town, maybe thanks."""
+    matrix = cases.matrix()
+    entries = [text for texts in matrix["entries"].values() for text in texts]
+    followups = [text for texts in matrix["followups"].values() for text in texts]
+    made = []
+    for _ in range(count):
+        length = rng.randint(3, 8)
+        turns = [rng.choice(entries)]
+        while len(turns) < length - 1:
+            turns.append(rng.choice(TOWNS) if rng.random() < 0.15 else rng.choice(followups))
+        turns.append(rng.choice(CLOSINGS) if rng.random() < 0.5 else rng.choice(followups))
+        made.append(turns)
+    return made
+
+
+def converse(url: str, turns: List[str]) -> Tuple[List[float], int]:
+    """Latencies (ms) of one conversation's turns, and how many failed."""
+    sender, latencies, failed = f"bench-{uuid.uuid4().hex[:10]}", [], 0
     with requests.Session() as http:
         for text in turns:
             start = time.perf_counter()
-            response = http.post(url, json={"sender": sender, "message": text}, timeout=120)
-            response.raise_for_status()
+            try:
+                response = http.post(url, json={"sender": sender, "message": text}, timeout=120)
+                ok = response.status_code == 200 and bool(response.json())
+            except (requests.RequestException, ValueError):
+                ok = False
             latencies.append((time.perf_counter() - start) * 1000)
-    return latencies
+            failed += not ok
+    return latencies, failed
 
 
-def measure(url: str, turns: List[str], concurrency: int, rounds: int) -> Dict[str, float]:
-    conversation(url, turns)  # warm-up
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and all its descendants (children of a process group's leader too)."""
+    parents: Dict[int, int] = {}
+    times: Dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    family, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in family:
+                family.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0.0) for p in family)
+
+
+def measure(url: str, dialogues: List[List[str]], concurrency: int, processes: Dict[str, int]) -> Dict[str, object]:
+    converse(url, dialogues[0])  # warm-up
+    before = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = list(pool.map(lambda _: conversation(url, turns), range(concurrency * rounds)))
+        results = list(pool.map(lambda turns: converse(url, turns), dialogues))
     elapsed = time.perf_counter() - start
-    latencies = sorted(x for r in results for x in r)
-    q = statistics.quantiles(latencies, n=100)
-    return {"p50": q[49], "p95": q[94], "p99": q[98], "turns_per_s": len(latencies) / elapsed}
+    after = {name: tree_cpu_seconds(pid) for name, pid in processes.items()}
+    latencies = sorted(x for r, _ in results for x in r)
+    turns = len(latencies)
+    q = statistics.quantiles(latencies, n=100) if turns > 1 else [latencies[0]] * 99
+    return {"turns": turns, "turns_per_s": turns / elapsed, "p50": q[49], "p95": q[94], "p99": q[98],
+            "failed": sum(f for _, f in results),
+            "cpu_ms": {name: (after[name] - before[name]) * 1000 / turns for name in processes}}
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def bench(name: str, url: str, turns: List[str], pid: int, rounds: int) -> Dict[int, Dict[str, float]]:
-    figures = {c: measure(url, turns, c, rounds) for c in CONCURRENCY}
-    print(f"\n{name}: Rasa server RSS {rss_mb(pid):.0f} MB")
-    print(f"{'concurrent':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'turns/s':>8}")
-    for c, f in figures.items():
-        print(f"{c:>10} {f['p50']:>8.1f} {f['p95']:>8.1f} {f['p99']:>8.1f} {f['turns_per_s']:>8.1f}")
+def bench(name: str, url: str, processes: Dict[str, int], levels: List[int], rounds: int,
+          make_dialogues) -> Dict[int, Dict[str, object]]:
+    figures = {}
+    for level in levels:
+        figures[level] = measure(url, make_dialogues(max(level * rounds, 4)), level, processes)
+    print(f"\n{name}")
+    print(f"{'concurrent':>10} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'failed':>6}  "
+          "CPU-ms per turn")
+    for level, f in figures.items():
+        cpu = ", ".join(f"{k} {v:.1f}" for k, v in f["cpu_ms"].items())
+        print(f"{level:>10} {f['turns']:>6} {f['turns_per_s']:>8.1f} {f['p50']:>8.1f} {f['p95']:>8.1f} "
+              f"{f['p99']:>8.1f} {f['failed']:>6}  {cpu}")
     return figures
 
 
+@contextlib.contextmanager
+def production(work: Path) -> Iterator[Tuple[str, Dict[str, int]]]:
+    """The production stack from scripts/prod/ctl.sh on its own ports and runtime directory; stopped afterwards."""
+    run_dir = work / "prod"
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("KNOWLEDGE_DB_URL", "REVIEW_DB_URL", "RASA_API_TOKEN", "ASSISTANT_CORS_ORIGINS")}
+    base = PROD_PORT_BASE
+    env.update(PROD_RUN_DIR=str(run_dir), PROD_LISTEN=f"127.0.0.1:{base}", PROD_RASA_PORTS=f"{base + 1} {base + 2}",
+               PROD_ACTIONS_PORT=str(base + 3), PROD_PG_PORT=str(base + 4), PROD_REDIS_PORT=str(base + 5),
+               PROD_CONSOLE_PORT="0", PROD_RATE="100000r/s", PROD_BURST="100000")
+    ctl = ["bash", str(servers.ROOT / "scripts" / "prod" / "ctl.sh")]
+    try:
+        subprocess.run([*ctl, "up"], cwd=servers.ROOT, env=env, check=True, timeout=900)
+        pids = {path.stem: int(path.read_text().strip()) for path in (run_dir / "pids").glob("*.pid")}
+        postmaster = run_dir / "postgres" / "data" / "postmaster.pid"
+        if postmaster.exists():
+            pids["postgres"] = int(postmaster.read_text().split()[0])
+        yield f"http://127.0.0.1:{base}/webhooks/rest/webhook", pids
+    finally:
+        subprocess.run([*ctl, "down"], cwd=servers.ROOT, env=env, timeout=300)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="conversations per concurrent user")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modes", default="single,production,init")
+    parser.add_argument("--concurrency", default="1,4,16,64")
+    parser.add_argument("--rounds", type=int, default=2, help="conversations per concurrent user and level")
     args = parser.parse_args()
+    modes = args.modes.split(",")
+    levels = [int(c) for c in args.concurrency.split(",")]
+    rng = random.Random(SEED)
+    ours = lambda n: conversations(n, rng)  # noqa: E731  (the same stream of conversations for every mode)
+    results: Dict[str, Dict[int, Dict[str, object]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        kb_url = servers.loaded_knowledge(work)
-        with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075) as processes:
-            ours = bench("this assistant", "http://127.0.0.1:5025/webhooks/rest/webhook", OUR_TURNS,
-                         processes[-1].pid, args.rounds)
-        init_dir = work / "init-bot"
-        init_dir.mkdir()
-        subprocess.run([str(servers.BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(init_dir)],
-                       check=True, capture_output=True)
-        model = next((init_dir / "models").glob("*.tar.gz"))
-        command = [str(servers.BIN / "rasa"), "run", "--model", str(model), "--port", "5035", "--interface",
-                   "127.0.0.1"]
-        with servers.running([command], ["http://127.0.0.1:5035/"], work, init_dir) as processes:
-            bare = bench("bare `rasa init` bot", "http://127.0.0.1:5035/webhooks/rest/webhook", INIT_TURNS,
-                         processes[0].pid, args.rounds)
-    print("\nratio (this assistant / rasa init), p95:")
-    for c in CONCURRENCY:
-        print(f"  {c:>2} concurrent: {ours[c]['p95'] / bare[c]['p95']:.2f}x")
+        if "single" in modes:
+            kb_url = servers.loaded_knowledge(work)
+            with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075) as processes:
+                results["single"] = bench("single process (make run: SQLite, in-memory trackers)",
+                                          "http://127.0.0.1:5025/webhooks/rest/webhook",
+                                          {"actions": processes[0].pid, "rasa": processes[1].pid}, levels,
+                                          args.rounds, ours)
+        if "production" in modes:
+            with production(work) as (url, pids):
+                results["production"] = bench("production (make run-prod: nginx, 2 Rasa, PostgreSQL, Redis)", url,
+                                              pids, levels, args.rounds, ours)
+        if "init" in modes:
+            init_dir = work / "init-bot"
+            init_dir.mkdir()
+            subprocess.run([str(servers.BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(init_dir)],
+                           check=True, capture_output=True)
+            model = next((init_dir / "models").glob("*.tar.gz"))
+            command = [str(servers.BIN / "rasa"), "run", "--model", str(model), "--port", "5035", "--interface",
+                       "127.0.0.1"]
+            with servers.running([command], ["http://127.0.0.1:5035/"], work, init_dir) as processes:
+                results["init"] = bench("bare `rasa init` bot", "http://127.0.0.1:5035/webhooks/rest/webhook",
+                                        {"rasa": processes[0].pid}, levels, args.rounds,
+                                        lambda n: [INIT_TURNS] * n)
+    print("\nratios at each load (throughput; p95):")
+    for level in levels:
+        parts = []
+        for a, b in (("production", "single"), ("single", "init")):
+            if a in results and b in results:
+                x, y = results[a][level], results[b][level]
+                parts.append(f"{a}/{b} {x['turns_per_s'] / y['turns_per_s']:.2f}x; {x['p95'] / y['p95']:.2f}x")
+        print(f"  {level:>2} concurrent: " + " | ".join(parts))
     return 0
 
 
