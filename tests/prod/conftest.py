@@ -95,6 +95,9 @@ def stack():
     run_dir = Path(tempfile.mkdtemp(prefix="aomori-prod-test-"))
     run_dir.chmod(0o755)
     env = {key: value for key, value in os.environ.items() if key not in INHERITED}
+    for key in list(env):  # the endpoints' variables and other settings: scripts/prod/env.sh's defaults, never inherited
+        if key.startswith(("TRACKER_DB_", "LOCK_REDIS_", "PROD_")) or key == "ACTION_SERVER_URL":
+            del env[key]
     env.update({
         "PROD_RUN_DIR": str(run_dir),
         "PROD_LISTEN": f"127.0.0.1:{PORTS['nginx']}",
@@ -105,9 +108,6 @@ def stack():
         "PROD_CONSOLE_PORT": "0",
         "ASSISTANT_MODEL": servers.trained_model(),
     })
-    for key in list(env):  # the endpoints' variables: from scripts/prod/env.sh's defaults, never inherited
-        if key.startswith(("TRACKER_DB_", "LOCK_REDIS_")) or key == "ACTION_SERVER_URL":
-            del env[key]
     stack = None
     try:
         up = subprocess.run(["bash", str(CTL), "up"], cwd=ROOT, env=env, capture_output=True, text=True,
