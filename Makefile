@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup knowledge train run shell lint test-unit test evaluate benchmark clean
+.PHONY: setup knowledge train run run-prod shell lint test-unit test evaluate benchmark clean
 
 setup: $(STAMP)
 
@@ -28,9 +28,15 @@ train: knowledge
 run: train
 	bash scripts/serve.sh
 
+# Production: nginx on :5005 in front of two Rasa processes sharing PostgreSQL (conversations) and Redis (locks); the
+# action server, the knowledge store and the review log on PostgreSQL. Installed and started by scripts/prod/ (all on
+# loopback but nginx; data, logs and secrets in .run/prod/). Ctrl-C stops everything.
+run-prod: train
+	bash scripts/prod/run.sh
+
 # Chat in the terminal (action server in the background).
 shell: train
-	$(BIN)/rasa run actions --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
+	$(BIN)/python -m bot.action_server --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
 	$(BIN)/rasa shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
 
 # Style and errors a reader should not have to spot (ruff, configured in pyproject.toml).
