@@ -2,18 +2,24 @@
 
 Validation happens completely before the database is touched, and the write is a single
 transaction, so a bad file never leaves a half-loaded (or emptied) database behind.
+
+A reload while the assistant serves: on PostgreSQL the transaction first takes every knowledge table in ACCESS
+EXCLUSIVE mode (``_lock_out_readers``), so that no answer is read half from the old and half from the new data.
 """
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge import models, schema
@@ -207,16 +213,53 @@ def _schema_matches(engine) -> bool:
                for table in models.Base.metadata.sorted_tables if table.name in existing)
 
 
+# How long the reload waits for readers at a time (PostgreSQL's lock_timeout), and how often it tries.
+LOCK_TIMEOUT_MS = 200
+LOCK_ATTEMPTS = 100
+# PostgreSQL's lock_not_available (the lock_timeout) and deadlock_detected.
+_LOCK_REFUSED = {"55P03", "40P01"}
+
+
+def _lock_out_readers(db: Session) -> None:
+    """Wait until no reader is half-way through an answer, and keep new readers out until the reload commits.
+
+    A reader (READ COMMITTED) takes a new snapshot for each statement: reading a program, then its desks, it
+    would see the old program and the new desks if a reload committed in between. But it holds an ACCESS SHARE
+    lock on each table it has read until its session ends, and it waits for a table in ACCESS EXCLUSIVE mode,
+    then reads what was committed. A reader half-way may need a table this transaction already holds while
+    holding one it waits for: the short lock_timeout gives up first (the caller tries again), before
+    PostgreSQL's deadlock check (1 s) would abort the reader."""
+    tables = ", ".join(db.get_bind().dialect.identifier_preparer.format_table(table)
+                       for table in models.Base.metadata.sorted_tables)
+    db.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'"))
+    db.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+
+
+def _lock_refused(error: OperationalError) -> bool:
+    return getattr(error.orig, "pgcode", None) in _LOCK_REFUSED
+
+
 def load(url: str, data_dir: Path = DATA_DIR) -> GuideData:
     """Validate the data, then replace the database's contents with it in one transaction."""
     data = read_guide(data_dir)
+    version = data_version(data_dir)
     engine = engine_for(url)
     if not _schema_matches(engine):  # the data's shape changed (a new column): rebuild the tables
         models.Base.metadata.drop_all(engine)
     models.Base.metadata.create_all(engine)
-    with Session(engine, future=True) as db, db.begin():
-        for table in _TABLES_IN_DELETE_ORDER:
-            db.execute(delete(table))
-        db.add_all(_rows(data))
-        db.add(models.Setting(key="data_version", value=data_version(data_dir)))
-    return data
+    postgres = engine.dialect.name == "postgresql"
+    for attempt in range(1, LOCK_ATTEMPTS + 1):
+        try:
+            with Session(engine, future=True) as db, db.begin():
+                if postgres:
+                    _lock_out_readers(db)
+                for table in _TABLES_IN_DELETE_ORDER:
+                    db.execute(delete(table))
+                db.add_all(_rows(data))
+                db.add(models.Setting(key="data_version", value=version))
+            return data
+        except OperationalError as error:
+            if not (postgres and _lock_refused(error)) or attempt == LOCK_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.02, 0.2))  # readers' sessions last milliseconds
+    raise AssertionError("unreachable")

@@ -13,6 +13,9 @@ Shaped like Rasa's own channels (telegram.py, facebook.py):
   comes, as nobody ends such a turn.
 - ``LineApi``: one Messaging API client per process, made on first use inside the running event loop (its
   aiohttp session belongs to that loop), reused for every event and closed when the server stops.
+
+A turn that would send nothing (the action server down, refusing or too slow, or the turn failed) is answered with
+the polite fallback naming the general desk (bot/channels/unavailable.py), in the same Reply API call.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels import unavailable
 from bot.channels.line_render import render
 from bot.limits import stored_message
 
@@ -192,6 +196,7 @@ class LineInput(InputChannel):
         from linebot.v3.exceptions import InvalidSignatureError
 
         webhook = Blueprint(f"line_webhook_{type(self).__name__}", __name__)
+        unavailable.bound_action_calls()
 
         @webhook.listener("after_server_stop")
         async def close_client(*_: Any) -> None:
@@ -212,7 +217,7 @@ class LineInput(InputChannel):
                 return response.text("invalid body", status=400)
             for event in events:
                 if self._first_time(event):
-                    task = asyncio.create_task(self._handle(event, on_new_message))
+                    task = asyncio.create_task(self._handle(event, on_new_message, request.app))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
             return response.text("OK")
@@ -245,21 +250,30 @@ class LineInput(InputChannel):
             return GREET_PAYLOAD
         return None
 
-    async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      app: Any = None) -> None:
+        """One event's turn and its one reply; ``app`` (the Sanic app, holding Rasa's agent) answers a silent turn."""
         text = self._text_of(event)
         user_id = getattr(event.source, "user_id", None)
         if text is None or not user_id:
             return
+        event_id = getattr(event, "webhook_event_id", None)
         try:
             await self._show_loading(event, user_id)
             output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
-            await on_new_message(UserMessage(text, output, user_id, input_channel=self.name(),
-                                             metadata={"line_event_id": event.webhook_event_id}))
+            try:
+                await on_new_message(UserMessage(text, output, user_id, input_channel=self.name(),
+                                                 metadata={"line_event_id": event_id}))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the turn failed: logged with the event's id, the user still gets an answer
+                logger.exception("line.event.failed", extra={"event_id": event_id})
+            await unavailable.answer_if_silent(app, output, user_id, bool(render(output.messages)))
             await output.flush(user_id)
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed event must not take the webhook down; it is logged with its id
-            logger.exception("line.event.failed", extra={"event_id": getattr(event, "webhook_event_id", None)})
+            logger.exception("line.event.failed", extra={"event_id": event_id})
 
     async def _show_loading(self, event: Any, user_id: Text) -> None:
         """The typing indicator, in one-to-one chats only (LINE refuses group and room IDs)."""

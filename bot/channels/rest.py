@@ -13,6 +13,10 @@ any other key is ignored and the input channel is always ``rest``. No user text 
 here nor in Rasa's warnings that quote it (``keep_user_text_out_of_logs``, installed when the server sets the
 channel up).
 
+A turn never answers with nothing: when it produced no message (the action server down, refusing or too slow, or
+the turn failed), the answer is the polite fallback naming the general desk (bot/channels/unavailable.py), with
+or without ``?stream=true``; the conversation's state is Rasa's, kept as it was.
+
 Rasa loads a channel it does not know by its module path, so the credentials files name it
 ``bot.channels.rest.RestInput:`` instead of ``rest:`` (``rasa.core.run._create_single_channel``).
 """
@@ -22,16 +26,17 @@ import inspect
 import json
 import logging
 import warnings
-from asyncio import CancelledError
+from asyncio import CancelledError, Queue
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 import rasa.utils.endpoints
 from rasa.core.channels import rest
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot.channels import unavailable
 from bot.limits import stored_message
 
 logger = logging.getLogger(__name__)
@@ -70,15 +75,63 @@ def keep_user_text_out_of_logs() -> None:
     warnings.filterwarnings("ignore", message=USER_TEXT_WARNINGS)
 
 
+class CountingQueueOutputChannel(rest.QueueOutputChannel):
+    """Rasa's collector for ``?stream=true``, counting what it streams (a queue cannot be looked into)."""
+
+    def __init__(self, message_queue: Optional[Queue] = None) -> None:
+        super().__init__(message_queue)
+        self.sent = 0
+
+    async def _persist_message(self, message: Dict[Text, Any]) -> None:
+        self.sent += 1
+        await super()._persist_message(message)
+
+
+def said_something(output: OutputChannel) -> bool:
+    if isinstance(output, CountingQueueOutputChannel):
+        return output.sent > 0
+    return bool(getattr(output, "messages", None))
+
+
+def never_silent(on_new_message: Callable[[UserMessage], Awaitable[Any]], app: Any
+                 ) -> Callable[[UserMessage], Awaitable[None]]:
+    """``on_new_message``, then the fallback if the turn said nothing; never raises (failures are logged)."""
+
+    async def answer(message: UserMessage) -> None:
+        try:
+            await on_new_message(message)
+        except CancelledError:  # the response timeout: answer what was said so far, as Rasa's channel does
+            logger.error("rest.message.timeout")
+        except Exception:
+            logger.exception("rest.message.failed")
+        await unavailable.answer_if_silent(app, message.output_channel, message.sender_id,
+                                           said_something(message.output_channel))
+
+    return answer
+
+
 class RestInput(rest.RestInput):
-    """Rasa's REST channel with a validated body and no user text in the log."""
+    """Rasa's REST channel with a validated body, no user text in the log and no silent turn."""
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
+    @staticmethod
+    async def on_message_wrapper(on_new_message: Callable[[UserMessage], Awaitable[Any]], text: Text, queue: Queue,
+                                 sender_id: Text, input_channel: Text, metadata: Optional[Dict[Text, Any]]) -> None:
+        """Rasa's streaming turn, with a counting collector; the stream always ends (Rasa's waits forever when
+        the turn raises)."""
+        collector = CountingQueueOutputChannel(queue)
+        try:
+            await on_new_message(UserMessage(text, collector, sender_id, input_channel=input_channel,
+                                             metadata=metadata))
+        finally:
+            await queue.put("DONE")
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         keep_user_text_out_of_logs()
+        unavailable.bound_action_calls()
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
 
@@ -92,17 +145,12 @@ class RestInput(rest.RestInput):
                 sender, text, metadata = parse_body(request.body)
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+            answer = never_silent(on_new_message, getattr(request, "app", None))
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
-                return response.stream(self.stream_response(on_new_message, text, sender, self.name(), metadata),
+                return response.stream(self.stream_response(answer, text, sender, self.name(), metadata),
                                        content_type="text/event-stream")
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=metadata))
-            except CancelledError:  # the response timeout: answer what was said so far, as Rasa's channel does
-                logger.error("rest.message.timeout")
-            except Exception:
-                logger.exception("rest.message.failed")
+            await answer(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             return response.json(collector.messages)
 
         return webhook
