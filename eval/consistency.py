@@ -33,8 +33,10 @@ MIN_MATRIX_SWITCHES = 1
 
 
 def sent_by_code(actions: Path = ROOT / "bot" / "actions") -> Set[str]:
-    """Response names the actions send: literals, per-field families, and per-place (_city/_area) pairs."""
-    code = "\n".join(path.read_text(encoding="utf-8") for path in actions.glob("*.py"))
+    """Response names the code sends: the actions' (literals, per-field families, per-place _city/_area pairs), and
+    the channels' own (bot/channels/, beside bot/actions/: the answer when the action server fails)."""
+    sources = [*actions.glob("*.py"), *(actions.parent / "channels").glob("*.py")]
+    code = "\n".join(path.read_text(encoding="utf-8") for path in sources)
     place_bases = set(re.findall(r'location_response\(\s*"(utter_[a-z_]+)"', code))
     names = set(re.findall(r'"(utter_[a-z_]+)"', code)) - place_bases
     names |= {f"{base}_{kind}" for base in place_bases for kind in ("city", "area")}

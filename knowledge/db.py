@@ -8,7 +8,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,8 +21,24 @@ def database_url() -> str:
 
 @lru_cache(maxsize=None)
 def engine_for(url: str) -> Engine:
-    """Engines are cached per URL: each holds a pool, and building one per query would leak them."""
-    return create_engine(url, future=True, pool_pre_ping=True)
+    """Engines are cached per URL: each holds a pool, and building one per query would leak them.
+
+    On SQLite every session reads in one transaction (one snapshot): Python's driver opens none for reads, so each
+    statement would read the latest commit, and an answer read while the knowledge is reloaded could mix the old
+    program row with the new desks (tests/e2e/test_faults.py)."""
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_manual_transactions(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # the driver's own BEGIN handling off: SQLAlchemy's "begin" event does it
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 @lru_cache(maxsize=None)

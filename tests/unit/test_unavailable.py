@@ -207,11 +207,7 @@ def read_by_action(url: str) -> tuple:
 # SQLite: pysqlite opens no transaction for a SELECT, so each statement of a reader's session reads the latest commit
 # and no loader can keep a reload out from between a reader's statements; knowledge/db.py must begin every session
 # (one snapshot). Remove the mark with that change.
-SQLITE_READS_PER_STATEMENT = pytest.mark.xfail(reason="SQLite readers read each statement at the latest commit "
-                                                      "(knowledge/db.py opens no read transaction)", strict=False)
-
-
-@pytest.mark.parametrize("backend", [pytest.param("sqlite", marks=SQLITE_READS_PER_STATEMENT), "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_answers_during_reloads_come_from_the_old_or_the_new_data_never_a_mix(backend, tmp_path, monkeypatch):
     a = ("無料（版A）", "017-111-1111", "version-a@example.jp")
     b = ("無料（版B）", "017-222-2222", "version-b@example.jp")
