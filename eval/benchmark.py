@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -126,9 +127,13 @@ def bench(name: str, url: str, processes: Dict[str, int], levels: List[int], rou
 
 
 @contextlib.contextmanager
-def production(work: Path) -> Iterator[Tuple[str, Dict[str, int]]]:
-    """The production stack from scripts/prod/ctl.sh on its own ports and runtime directory; stopped afterwards."""
-    run_dir = work / "prod"
+def production() -> Iterator[Tuple[str, Dict[str, int]]]:
+    """The production stack from scripts/prod/ctl.sh on its own ports and runtime directory; stopped afterwards.
+
+    The runtime directory is outside ``work`` (a private 0700 temporary directory): PostgreSQL runs as the postgres
+    user, who must be able to reach its data directory."""
+    run_dir = Path(tempfile.mkdtemp(prefix="aomori-prod-bench-"))
+    run_dir.chmod(0o755)
     env = {key: value for key, value in os.environ.items()
            if key not in ("KNOWLEDGE_DB_URL", "REVIEW_DB_URL", "RASA_API_TOKEN", "ASSISTANT_CORS_ORIGINS")}
     base = PROD_PORT_BASE
@@ -145,6 +150,7 @@ def production(work: Path) -> Iterator[Tuple[str, Dict[str, int]]]:
         yield f"http://127.0.0.1:{base}/webhooks/rest/webhook", pids
     finally:
         subprocess.run([*ctl, "down"], cwd=servers.ROOT, env=env, timeout=300)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def main() -> int:
@@ -168,7 +174,7 @@ def main() -> int:
                                           {"actions": processes[0].pid, "rasa": processes[1].pid}, levels,
                                           args.rounds, ours)
         if "production" in modes:
-            with production(work) as (url, pids):
+            with production() as (url, pids):
                 results["production"] = bench("production (make run-prod: nginx, 2 Rasa, PostgreSQL, Redis)", url,
                                               pids, levels, args.rounds, ours)
         if "init" in modes:
