@@ -88,7 +88,9 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     may call the Rasa server: ``cors_origins``, else ``$ASSISTANT_CORS_ORIGINS`` (space- or comma-separated), else
     any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page)."""
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+                         + ("tracker_store:\n  type: bot.tracker_store.ExpiringInMemoryTrackerStore\n"
+                            if (root / "bot" / "tracker_store.py").exists() else ""))
     if cors_origins is None:
         cors_origins = os.environ.get("ASSISTANT_CORS_ORIGINS", LOOPBACK_ORIGINS).replace(",", " ").split()
     # As scripts/serve.sh starts them: the action server on loopback with bounded bodies (an earlier checkout
