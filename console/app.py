@@ -215,10 +215,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     async def review_page(request: Request):
         return await staff_page(request, "review.html")
 
-    def review_args(request: Request) -> Dict[str, Optional[str]]:
-        return {key: request.args.get(key) for key in ("kind", "channel", "program", "mark", "from", "to")}
+    def review_filters(request: Request) -> rq.Filters:
+        """The queue's filters from the query string; a filter staff cannot have meant raises InvalidRequest."""
+        return rq.Filters.from_args({key: request.args.get(key)
+                                     for key in ("kind", "channel", "program", "mark", "from", "to")})
 
-    def invalid(error: Exception):
+    @app.exception(rq.InvalidRequest)
+    async def invalid(request: Request, error: rq.InvalidRequest):
+        """Every review route's 400: the message says what is wrong, in Japanese, as staff read it."""
         return response.json({"error": str(error)}, status=400)
 
     def page_of(request: Request) -> tuple[int, int]:
@@ -234,10 +238,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/api/review/queue")
     async def review_queue(request: Request):
-        try:
-            filters = rq.Filters.from_args(review_args(request))
-        except rq.InvalidRequest as error:
-            return invalid(error)
+        filters = review_filters(request)
         offset, limit = page_of(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
             names = rq.program_names(kb)
@@ -256,20 +257,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
             return response.json({"error": "判定を指定してください。"}, status=400)
         with session(db_url) as kb, review_db.session(review_url) as db:
             names = rq.program_names(kb)
-            try:
-                turn = rq.set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
-            except rq.InvalidRequest as error:
-                return invalid(error)
+            turn = rq.set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
             if turn is None:
                 return response.json({"error": GONE}, status=404)
             return response.json(rq.entry(turn, names))
 
     @app.get("/api/review/figures")
     async def review_figures(request: Request):
-        try:
-            filters = rq.Filters.from_args(review_args(request))
-        except rq.InvalidRequest as error:
-            return invalid(error)
+        filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
             return response.json(rq.figures(db, kb, filters.start, filters.end))
 
@@ -283,20 +278,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/api/review/export/training.yml")
     async def review_export_training(request: Request):
-        try:
-            filters = rq.Filters.from_args(review_args(request))
-        except rq.InvalidRequest as error:
-            return invalid(error)
+        filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
             export = rq.training_export(db, kb, rq.known_examples(nlu_dir), filters.start, filters.end)
         return attachment(export.yaml(), f"review-training-{stamp()}.yml", "text/yaml; charset=utf-8")
 
     @app.get("/api/review/export/queue.csv")
     async def review_export_csv(request: Request):
-        try:
-            filters = rq.Filters.from_args(review_args(request))
-        except rq.InvalidRequest as error:
-            return invalid(error)
+        filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
             names = rq.program_names(kb)
             _, turns = rq.queue(db, filters, limit=None)

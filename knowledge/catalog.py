@@ -34,7 +34,9 @@ def programs(programs_dir: Path = PROGRAMS_DIR) -> Tuple[ProgramEntry, ...]:
     return tuple(sorted(entries, key=lambda entry: entry.section))
 
 
+@lru_cache(maxsize=8)
 def by_slug(programs_dir: Path = PROGRAMS_DIR) -> Dict[str, ProgramEntry]:
+    """Built once per folder: every turn maps the NLU's ranked intents to sections through it."""
     return {entry.slug: entry for entry in programs(programs_dir)}
 
 

@@ -76,6 +76,16 @@ def review_db(review_url):
         yield session
 
 
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    """A session on a SQLite knowledge database built by the real loader: what replies and records are checked
+    against (module-scoped, for the tests that need the store's facts but not both backends)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
+    load(url)
+    with session(url) as db_session:
+        yield db_session
+
+
 @pytest.fixture
 def db(kb_url):
     with session(kb_url) as db_session:

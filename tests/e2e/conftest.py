@@ -80,18 +80,6 @@ class Reply:
         return [p["section"] for p in self.programs]
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    """A session on a knowledge database built by the real loader: what replies are checked against."""
-    from knowledge.db import session
-    from knowledge.loader import load
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
-    load(url)
-    with session(url) as db:
-        yield db
-
-
 @pytest.fixture
 def chat(assistant):
     return Conversation(assistant)

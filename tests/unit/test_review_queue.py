@@ -16,8 +16,6 @@ import yaml
 from bot.program_intents import intent_of_slug
 from console import review_queue as rq
 from knowledge import query
-from knowledge.db import session as kb_session
-from knowledge.loader import load
 from knowledge.search import search
 from review.models import Turn
 
@@ -27,14 +25,6 @@ JST = timezone(timedelta(hours=9))
 def jst(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment of May 2024 given in Japanese time, stored (as the log does) in UTC."""
     return datetime(2024, 5, day, hour, minute, tzinfo=JST).astimezone(timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
-    load(url)
-    with kb_session(url) as db:
-        yield db
 
 
 @pytest.fixture
