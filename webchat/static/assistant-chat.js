@@ -367,7 +367,8 @@
     entries.forEach(add);
   }
 
-  function request(message) {
+  // quiet: the greeting after clearing, which must not wipe 「会話を消去しました」 before it is read (or announced)
+  function request(message, quiet) {
     var mine = generation;
     var controller = typeof AbortController === "function" ? new AbortController() : null;
     var timer = null;
@@ -375,7 +376,7 @@
     setBusy(true);
     failed = null;
     retry.hidden = true;
-    if (status.textContent !== TEXT.cleared) setStatus(TEXT.waiting);
+    if (!quiet) setStatus(TEXT.waiting);
     var limit = new Promise(function (resolve, reject) {
       timer = setTimeout(function () {
         timedOut = true;
@@ -393,7 +394,7 @@
     }
     return Promise.race([call, limit]).then(function (messages) {
       if (mine !== generation) return;
-      setStatus("");
+      if (!quiet) setStatus("");
       showReply(messages);
     }, function () {
       if (mine !== generation) return;
@@ -473,7 +474,7 @@
     save();
     setStatus(TEXT.cleared);
     input.focus();
-    request("/greet");
+    request("/greet", true);
   }
 
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
