@@ -37,7 +37,7 @@ INIT_TURNS = ["hello", "I am sad", "yes", "are you a bot?", "hi", "great", "than
 TOWNS = ["弘前です", "八戸市にあります", "むつ市の事業者です", "五所川原です"]
 CLOSINGS = ["ありがとうございました", "助かりました"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PROD_PORT_BASE = 6200  # nginx, rasa-1, rasa-2, actions, postgres, redis: away from the tests' ports
+PROD_PORT_BASE = 6300  # nginx, rasa-1, rasa-2, actions, postgres, redis: away from the tests' ports
 
 
 def conversations(count: int, rng: random.Random) -> List[List[str]]:

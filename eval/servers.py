@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -87,10 +88,11 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     environment variables for both servers (e.g. those a credentials file's ``${VAR}``s name). The web pages that
     may call the Rasa server: ``cors_origins``, else ``$ASSISTANT_CORS_ORIGINS`` (space- or comma-separated), else
     any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page)."""
+    # The project's own endpoints.yml (`make run`'s), with the action server on this run's port.
+    settings = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
+    settings.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-                         + ("tracker_store:\n  type: bot.tracker_store.ExpiringInMemoryTrackerStore\n"
-                            if (root / "bot" / "tracker_store.py").exists() else ""))
+    endpoints.write_text(yaml.safe_dump(settings))
     if cors_origins is None:
         cors_origins = os.environ.get("ASSISTANT_CORS_ORIGINS", LOOPBACK_ORIGINS).replace(",", " ").split()
     # As scripts/serve.sh starts them: the action server on loopback with bounded bodies (an earlier checkout
