@@ -6,8 +6,8 @@ What ``rasa run actions`` (``rasa_sdk.endpoint.run``) does, with the same option
   Rasa server on this machine calls it, and it has no authentication of its own;
 - a body over ``--max-body`` bytes is answered 413, and so is a ``Content-Encoding: deflate`` body that inflates
   to more (rasa_sdk inflates it with ``zlib.decompress``, without limit). The default is 1 MiB, not the public
-  Rasa server's 64 KB: every action call carries the domain (28 KB as JSON) and the whole conversation (about
-  4 KB a turn), so 64 KB would break a conversation after a few turns;
+  Rasa server's 64 KB: every action call carries the whole conversation (about 4 KB a turn; the domain, 29 KB,
+  only to actions that ask for it, none here: endpoints.yml), so 64 KB would break a long conversation;
 - a ``/webhook`` body that is not a JSON object (or not valid deflate data) is answered 400, not 500;
 - an unexpected error is answered 500 without the request (rasa_sdk echoes the whole action call, which holds
   the conversation, and the Rasa server writes that answer to its log); errors Sanic knows (404, 405, 413...)
