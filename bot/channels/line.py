@@ -16,12 +16,25 @@ Shaped like Rasa's own channels (telegram.py, facebook.py):
 
 A turn that would send nothing (the action server down, refusing or too slow, or the turn failed) is answered with
 the polite fallback naming the general desk (bot/channels/unavailable.py), in the same Reply API call.
+
+Shared across processes and bounded (production runs several Rasa processes behind nginx, sharing Redis:
+bot/shared_state.py):
+
+- each ``webhookEventId`` is answered once, whichever process a delivery reaches (bot/channels/seen_events.py);
+- a user over the message limit (bot/sender_limits.py, bot/limits.py) is told ``utter_rate_limited`` once per
+  window, with the event's reply token (bot/channels/rate_limited.py); their further events in that window are
+  dropped without running the model;
+- at most ``LINE_MAX_EVENTS_IN_FLIGHT`` events are worked on per process. A webhook that arrives when the process is
+  at that bound is answered 503 with none of its events taken on: LINE redelivers it when redelivery is on in the
+  console (the same events, replyable for a minute after the redelivery: shared/notes/line.md 2, 6), and the
+  de-duplication makes that safe. Queueing instead would only delay answers past the reply token's minute, turning
+  them into pushes that count against the month's message quota (line.md 3), and would hide the overload from LINE's
+  webhook error statistics, where operators look for it.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -30,16 +43,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import unavailable
+from bot import limits
+from bot.channels import rate_limited, unavailable
 from bot.channels.line_render import render
+from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
+from bot.sender_limits import SenderLimiter
+from bot.shared_state import SharedRedis
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "line"
 GREET_PAYLOAD = "/greet"
 LOADING_SECONDS = 20
-SEEN_EVENTS_KEPT = 10_000
 STOP_GRACE_SECONDS = 10  # on shutdown, how long events still being answered may finish before the client closes
 
 
@@ -167,7 +183,10 @@ class LineInput(InputChannel):
 
         self.parser = WebhookParser(channel_secret)
         self.line_api = LineApi(access_token, api_base_url)
-        self._seen: "OrderedDict[Text, None]" = OrderedDict()
+        self.shared = SharedRedis()
+        self.seen = SeenEvents(self.shared)
+        self.limiter = SenderLimiter.per_sender(self.shared)
+        self.max_in_flight = limits.setting("LINE_MAX_EVENTS_IN_FLIGHT", limits.LINE_EVENTS_IN_FLIGHT)
         self._tasks: Set[asyncio.Task] = set()
 
     @property
@@ -183,12 +202,13 @@ class LineInput(InputChannel):
         return LineOutput(self.line_api)
 
     async def close(self) -> None:
-        """Let events still being answered finish (for a while), then close the API client."""
+        """Let events still being answered finish (for a while), then close the API and Redis clients."""
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_SECONDS)
             for task in pending:
                 task.cancel()
         await self.line_api.close()
+        await self.shared.close()
 
     # ---- webhook -------------------------------------------------------------------------------
 
@@ -215,26 +235,22 @@ class LineInput(InputChannel):
                 return response.text("invalid signature", status=400)
             except (ValueError, UnicodeDecodeError):
                 return response.text("invalid body", status=400)
+            if events and self.busy():  # none taken on: LINE may redeliver them all (module docstring)
+                logger.warning("line.webhook.busy; %d events in flight, answered 503", len(self._tasks))
+                return response.text("busy", status=503)
             for event in events:
-                if self._first_time(event):
-                    task = asyncio.create_task(self._handle(event, on_new_message, request.app))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                task = asyncio.create_task(self._handle(event, on_new_message, request.app))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             return response.text("OK")
 
         return webhook
 
-    def _first_time(self, event: Any) -> bool:
-        """LINE may deliver an event twice (redelivery, network); answer each webhookEventId once."""
-        event_id = getattr(event, "webhook_event_id", None)
-        if not event_id:
-            return True
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = None
-        if len(self._seen) > SEEN_EVENTS_KEPT:
-            self._seen.popitem(last=False)
-        return True
+    def busy(self) -> bool:
+        """Whether this process already works on as many events as it may (0: no bound). A webhook is taken whole
+        below the bound, so one batch can pass it by its size at most, and a batch larger than the bound still
+        gets in when the process is idle."""
+        return 0 < self.max_in_flight <= len(self._tasks)
 
     # ---- one event -----------------------------------------------------------------------------
 
@@ -252,12 +268,22 @@ class LineInput(InputChannel):
 
     async def _handle(self, event: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                       app: Any = None) -> None:
-        """One event's turn and its one reply; ``app`` (the Sanic app, holding Rasa's agent) answers a silent turn."""
+        """One event's turn and its one reply; ``app`` (the Sanic app, holding Rasa's agent) answers a silent turn.
+
+        A delivery seen before is dropped; so is a message of a user over the limit, but the first such message
+        in a window is told to wait, with its reply token."""
+        event_id = getattr(event, "webhook_event_id", None)
+        if not await self.seen.first_time(event_id):  # LINE may deliver an event twice (redelivery, network)
+            return
         text = self._text_of(event)
         user_id = getattr(event.source, "user_id", None)
         if text is None or not user_id:
             return
-        event_id = getattr(event, "webhook_event_id", None)
+        verdict = await self.limiter.hit(CHANNEL_NAME, user_id)
+        if not verdict.allowed:
+            if verdict.first_refusal:
+                await self._tell_rate_limited(event, user_id, app)
+            return
         try:
             await self._show_loading(event, user_id)
             output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
@@ -274,6 +300,22 @@ class LineInput(InputChannel):
             raise
         except Exception:  # a failed event must not take the webhook down; it is logged with its id
             logger.exception("line.event.failed", extra={"event_id": event_id})
+
+    async def _tell_rate_limited(self, event: Any, user_id: Text, app: Any) -> None:
+        """``utter_rate_limited``, as the reply to this event (pushed if its token has expired). Never raises."""
+        event_id = getattr(event, "webhook_event_id", None)
+        logger.warning("line.rate_limited", extra={"event_id": event_id})
+        try:
+            message = await rate_limited.notice(app, user_id, self.name())
+            if message is None:
+                return
+            output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
+            await output.send_response(user_id, message)
+            await output.flush(user_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("line.rate_limited.failed", extra={"event_id": event_id})
 
     async def _show_loading(self, event: Any, user_id: Text) -> None:
         """The typing indicator, in one-to-one chats only (LINE refuses group and room IDs)."""

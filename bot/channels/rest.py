@@ -17,14 +17,24 @@ A turn never answers with nothing: when it produced no message (the action serve
 the turn failed), the answer is the polite fallback naming the general desk (bot/channels/unavailable.py), with
 or without ``?stream=true``; the conversation's state is Rasa's, kept as it was.
 
+A sender over the message limit (bot/sender_limits.py, thresholds in bot/limits.py) gets 429 with ``Retry-After``
+and, in the channel's usual reply shape, the polite ``utter_rate_limited`` (bot/channels/rate_limited.py); the model
+does not run. The count is per sender, shared by all processes through Redis in production. When Rasa is reached
+directly (no Redis configured: `make run`), clients are also counted per address (``RATE_LIMIT_ADDRESS_MESSAGES``),
+since a client chooses its sender ids freely; in production nginx limits per address instead. A peer on loopback (a
+proxy on this machine, the tests) is not counted, unless it is one of ``ASSISTANT_TRUSTED_PROXIES`` (addresses or
+networks): then the client it names in ``X-Forwarded-For`` is (console/auth.py decides whom to believe).
+
 Rasa loads a channel it does not know by its module path, so the credentials files name it
 ``bot.channels.rest.RestInput:`` instead of ``rest:`` (``rasa.core.run._create_single_channel``).
 """
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import json
 import logging
+import os
 import warnings
 from asyncio import CancelledError, Queue
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
@@ -36,8 +46,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.channels import unavailable
+from bot import limits
+from bot.channels import rate_limited, unavailable
 from bot.limits import stored_message
+from bot.sender_limits import SenderLimiter, Verdict
+from bot.shared_state import SharedRedis
+from console.auth import Network, parse_networks, visitor
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +87,62 @@ def keep_user_text_out_of_logs() -> None:
     """Drop Rasa's warnings that quote user text (they would be printed to the server's log). Called when the
     server sets the channel up, after Rasa has configured its own warning filters (which would take precedence)."""
     warnings.filterwarnings("ignore", message=USER_TEXT_WARNINGS)
+
+
+def trusted_proxies(environ: Optional[Dict[Text, Text]] = None) -> Tuple[Network, ...]:
+    """``ASSISTANT_TRUSTED_PROXIES``: the proxies whose ``X-Forwarded-For`` is believed (none by default)."""
+    text = (os.environ if environ is None else environ).get("ASSISTANT_TRUSTED_PROXIES", "")
+    try:
+        return parse_networks(text)
+    except ValueError:
+        raise ValueError(f"ASSISTANT_TRUSTED_PROXIES must list IP addresses or networks, not {text!r}") from None
+
+
+def client_address(request: Request, trusted: Tuple[Network, ...]) -> Optional[Text]:
+    """The address to count a request against, or None when it is not counted: a peer on loopback that is not a
+    trusted proxy (everyone behind a local proxy would share it), or a client on loopback."""
+    peer = getattr(request, "ip", None) or ""
+    headers = getattr(request, "headers", None)
+    header = (lambda name: ",".join(headers.getall(name, [])) or None) if headers is not None else (lambda _: None)
+    try:
+        address = ipaddress.ip_address(visitor(peer, False, header, trusted).address)
+    except ValueError:
+        return None
+    return None if address.is_loopback else str(address)
+
+
+class Limits:
+    """The REST channel's message limits: per sender always, per client address when Rasa is reached directly."""
+
+    def __init__(self) -> None:
+        self.shared = SharedRedis()
+        self.per_sender = SenderLimiter.per_sender(self.shared)
+        per_address = limits.setting("RATE_LIMIT_ADDRESS_MESSAGES", limits.ADDRESS_MESSAGES)
+        # With Redis the processes sit behind the production nginx, which limits per address (and is their only
+        # peer, so every client would share one address here).
+        self.per_address = (SenderLimiter(per_address, self.per_sender.window, None, "address")
+                            if per_address and not self.shared.enabled else None)
+        self.trusted = trusted_proxies()
+
+    async def check(self, request: Request, sender: Text) -> Verdict:
+        """Count this message; the first limit it is over, else an allowed verdict."""
+        address = client_address(request, self.trusted) if self.per_address else None
+        if self.per_address and address:
+            verdict = await self.per_address.hit("rest", address)
+            if not verdict.allowed:
+                return verdict
+        return await self.per_sender.hit("rest", sender)
+
+
+async def refused(app: Any, sender: Text, verdict: Verdict) -> HTTPResponse:
+    """429, ``Retry-After``, and the notice as the channel's usual reply (a list of messages)."""
+    if verdict.first_refusal:  # once per sender and window: a flood does not flood the log too
+        logger.warning("rest.rate_limited; %d messages in the window", verdict.count)
+    collector = CollectingOutputChannel()
+    message = await rate_limited.notice(app, sender, RestInput.name())
+    if message is not None:
+        await collector.send_response(sender, message)
+    return response.json(collector.messages, status=429, headers={"Retry-After": str(verdict.retry_after)})
 
 
 class CountingQueueOutputChannel(rest.QueueOutputChannel):
@@ -132,8 +202,13 @@ class RestInput(rest.RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         keep_user_text_out_of_logs()
         unavailable.bound_action_calls()
+        message_limits = Limits()
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @webhook.listener("after_server_stop")
+        async def close_shared_state(*_: Any) -> None:
+            await message_limits.shared.close()
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -145,6 +220,9 @@ class RestInput(rest.RestInput):
                 sender, text, metadata = parse_body(request.body)
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+            verdict = await message_limits.check(request, sender)
+            if not verdict.allowed:
+                return await refused(getattr(request, "app", None), sender, verdict)
             answer = never_silent(on_new_message, getattr(request, "app", None))
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(self.stream_response(answer, text, sender, self.name(), metadata),
