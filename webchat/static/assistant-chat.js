@@ -18,6 +18,9 @@
  * one finished node (the log is never re-rendered); speakers are named for screen readers; every control is a
  * real button with a name; the focus ring has at least 3:1 contrast; the panel reflows down to 320 CSS px.
  *
+ * A message refused for coming too fast (HTTP 429) is not lost: the server's notice (its own polite words, from the
+ * reply body) is announced in the status region, as other failures are, with the 「再送信」 button for that message.
+ *
  * The conversation (sender id, messages, feedback given) is kept in localStorage so it survives page reloads. When
  * storage is blocked or full the chat keeps working in memory and says that the conversation will not be kept.
  */
@@ -346,6 +349,13 @@
     if (value) send.setAttribute("aria-disabled", "true"); else send.removeAttribute("aria-disabled");
   }
 
+  // The text of a reply (a list of messages), e.g. the notice that comes with a 429.
+  function textOf(messages) {
+    if (!Array.isArray(messages)) return "";
+    return messages.filter(function (m) { return m && typeof m.text === "string" && m.text; })
+      .map(function (m) { return m.text; }).join("\n");
+  }
+
   function showReply(messages) {
     if (!Array.isArray(messages)) messages = [];
     var customs = messages.filter(function (m) { return m && m.custom && typeof m.custom === "object"; })
@@ -384,10 +394,20 @@
         reject(new Error("timeout"));
       }, timeoutMs);
     });
+    var notice = null;  // the server's own words when it refuses (429: too many messages in a short time)
     var call = fetch(endpoint, { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sender: state.sender, message: message }),
       signal: controller ? controller.signal : undefined })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
+      .then(function (r) {
+        if (r.status === 429) {
+          return r.json().catch(function () { return []; }).then(function (messages) {
+            notice = textOf(messages) || null;
+            throw new Error("HTTP 429");
+          });
+        }
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
     function finish() {
       clearTimeout(timer);
       if (mine === generation) setBusy(false);
@@ -399,7 +419,7 @@
     }, function () {
       if (mine !== generation) return;
       failed = message;
-      setStatus(timedOut ? TEXT.timeout : TEXT.failed);
+      setStatus(timedOut ? TEXT.timeout : notice || TEXT.failed);
       retry.hidden = false;
     }).then(finish, finish);
   }
