@@ -31,9 +31,10 @@ RATE_WINDOW_SECONDS = 60                  # RATE_LIMIT_WINDOW_SECONDS: the windo
 # an office behind one address with several people consulting at once (a message every 20 s or so each) stays far
 # below it. Loopback peers (the machine itself, a local proxy) are never counted: see bot/channels/rest.py.
 ADDRESS_MESSAGES = 120                    # RATE_LIMIT_ADDRESS_MESSAGES
-# LINE events one Rasa process works on at once (answered 503 beyond: LINE may redeliver, bot/channels/line.py). The
-# model answers one turn at a time per process (a few hundred ms of CPU each on 2 cores), so 100 waiting events are
-# answered within the reply token's minute (shared/notes/line.md 2); beyond that, replies would turn into paid pushes.
+# LINE events one Rasa process works on at once (answered 503 beyond: LINE may redeliver, bot/channels/line.py). A
+# process's turns share one event loop; a turn takes about 30 ms, at most a few hundred (measured over REST on 2 cores),
+# so 100 waiting events are answered well within the reply token's minute (shared/notes/line.md 2); a longer backlog
+# would turn replies into pushes, which count against the month's message quota.
 LINE_EVENTS_IN_FLIGHT = 100               # LINE_MAX_EVENTS_IN_FLIGHT
 # How long a LINE webhookEventId is remembered across processes (Redis) so that a redelivery is answered once. LINE
 # does not disclose how long it retries; a redelivered reply token only works within 20 minutes of the event
