@@ -7,23 +7,44 @@ retention period is removed whole, never cut in the middle: the next message fro
 - ``CONVERSATION_RETENTION_HOURS`` (default 24) for the in-memory store of `make run`;
 - ``CONVERSATION_RETENTION_DAYS`` (default 30) for the SQL store of `make run-prod`.
 Both sweep while saving, at most once per ``SWEEP_EVERY_SECONDS``, so no extra job is needed.
+
+The SQL store also rides out a restart of its database (measured with ``make run-prod``, tests/prod/test_faults.py):
+
+- Rasa's agent wraps every tracker store in ``FailSafeTrackerStore``, which turns a failed read into "no such
+  conversation" and a failed write into a write to a process-local in-memory store. While PostgreSQL restarted,
+  follow-ups such as 「TEL番は？」 were answered as if the conversation had just begun (「どの支援についてのご質問で
+  しょうか」), and a turn answered right was kept only in one process's memory, never seen again; had the database
+  come back between a turn's read and its write, Rasa's "store the events beyond those stored" would have appended
+  the fresh conversation's tail to the real one. Here the wrapper lets the error through instead: the turn fails,
+  the channel answers with its polite fallback (bot/channels/unavailable.py) and the conversation is left as it was.
+- Before it fails, a read or write waits up to ``DATABASE_WAIT_SECONDS`` for the database to answer again (a
+  restart takes a few seconds), so that most turns during a restart are simply a little slower. A write repeated
+  after a commit whose answer was lost adds nothing: Rasa appends only the events beyond those stored.
+- Pooled connections are checked before use (``pool_pre_ping``): after a restart each would otherwise fail once.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
-from typing import Any, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text, TypeVar
 
-from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 300
 DEFAULT_MEMORY_RETENTION_HOURS = 24
 DEFAULT_SQL_RETENTION_DAYS = 30
+DATABASE_WAIT_SECONDS = 5.0  # a turn's read or write waits this long for the database before the turn fails
+RETRY_PAUSE_SECONDS = 0.25
+UNREACHABLE = (OperationalError, InterfaceError)  # connection refused, lost, or the server starting or stopping
+T = TypeVar("T")
 
 
 def _hours(value: Optional[Any], env: Text, default: float) -> float:
@@ -64,21 +85,57 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
 
 
 class ExpiringSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL store; a conversation whose newest event is older than the retention period is deleted whole."""
+    """Rasa's SQL store; a conversation whose newest event is older than the retention period is deleted whole.
+    Its errors reach the channel (no in-memory fallback), after waiting a little for a restarting database."""
+
+    raise_errors = True  # read by LoudTrackerStore, the agent's wrapper
 
     def __init__(self, domain=None, retention_days: Optional[float] = None,
-                 clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+                 clock: Callable[[], float] = time.time, database_wait: float = DATABASE_WAIT_SECONDS,
+                 **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
         self.retention_seconds = _hours(retention_days, "CONVERSATION_RETENTION_DAYS",
                                         DEFAULT_SQL_RETENTION_DAYS) * 86400
         self._clock = clock
         self._last_sweep = clock()
+        self.database_wait = database_wait
+        if self.engine.dialect.name != "sqlite":  # a SQLite file has no connection to lose
+            self._check_connections_before_use()
+        let_tracker_store_errors_through()
+
+    def _check_connections_before_use(self) -> None:
+        """Rasa's engine, rebuilt with ``pool_pre_ping`` (Rasa has no setting for it)."""
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def _when_reachable(self, call: Callable[..., Awaitable[T]], *args: Any) -> T:
+        deadline = time.monotonic() + self.database_wait
+        while True:
+            try:
+                return await call(*args)
+            except UNREACHABLE as error:
+                if time.monotonic() >= deadline:
+                    raise
+                logger.warning(f"tracker_store.unreachable, retrying: {type(error).__name__}")
+                await asyncio.sleep(RETRY_PAUSE_SECONDS)
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        return await self._when_reachable(super()._retrieve, sender_id, fetch_events_from_all_sessions)
+
+    async def keys(self) -> Iterable[Text]:
+        return await self._when_reachable(super().keys)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        await self._when_reachable(super().save, tracker)
         now = self._clock()
         if now - self._last_sweep >= SWEEP_EVERY_SECONDS:
-            self.sweep(now)
+            try:
+                self.sweep(now)
+            except UNREACHABLE:  # the turn is stored; the sweep comes again at the next save
+                logger.exception("tracker_store.sweep_failed")
 
     def sweep(self, now: Optional[float] = None) -> int:
         """Delete every conversation idle for longer than the retention period; returns how many."""
@@ -97,3 +154,30 @@ class ExpiringSQLTrackerStore(SQLTrackerStore):
         if removed:
             logger.info("tracker_store.expired", extra={"conversations": removed})
         return removed
+
+
+class LoudTrackerStore(FailSafeTrackerStore):
+    """Rasa's wrapper, raising the errors of a store that asks for it (``raise_errors``) instead of answering from
+    an in-memory store of this process only: in a store shared by several processes that fallback forgets the
+    conversation's context and loses turns (module docstring)."""
+
+    lets_errors_through = True
+
+    def __init__(self, tracker_store: Any, on_tracker_store_error: Optional[Callable[[Exception], None]] = None,
+                 fallback_tracker_store: Any = None) -> None:
+        if on_tracker_store_error is None and getattr(tracker_store, "raise_errors", False):
+            on_tracker_store_error = _reraise
+        super().__init__(tracker_store, on_tracker_store_error, fallback_tracker_store)
+
+
+def _reraise(error: Exception) -> None:
+    raise error
+
+
+def let_tracker_store_errors_through() -> None:
+    """Make Rasa's agent wrap tracker stores in :class:`LoudTrackerStore`. Called when the SQL store is built from
+    the endpoints, before the agent wraps it (rasa.core.agent.load_agent); the agent names the wrapper only there."""
+    import rasa.core.agent
+
+    if not getattr(rasa.core.agent.FailSafeTrackerStore, "lets_errors_through", False):
+        rasa.core.agent.FailSafeTrackerStore = LoudTrackerStore

@@ -16,6 +16,7 @@
 #                        comma-separated, as for scripts/serve.sh    default: the demo page's (http://127.0.0.1:5080 ...)
 #   PROD_ENDPOINTS       the Rasa endpoints file                                 default endpoints-prod.yml
 #   PROD_START_TIMEOUT   seconds to wait for each server to answer              default 300
+#   TICKET_LOCK_LIFETIME, LOCK_KEEPALIVE_SECONDS   a conversation's lock in Redis (below)   default 30, 10
 #   PROD_PG_PASSWORD, PROD_REDIS_PASSWORD, RASA_API_TOKEN, CONSOLE_PASSWORD    generated once when unset
 #   KNOWLEDGE_DB_URL, REVIEW_DB_URL    default: databases aomori_knowledge, aomori_review on the project's PostgreSQL
 #   LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN (, LINE_API_BASE_URL)     the LINE channel, as in scripts/serve.sh
@@ -77,6 +78,16 @@ export KNOWLEDGE_DB_URL REVIEW_DB_URL RASA_API_TOKEN CONSOLE_PASSWORD
 # Each Rasa process holds a SQLAlchemy pool on the tracker database: Rasa's default (50 + 100 overflow) per process
 # would exceed PostgreSQL's 100 connections with two processes.
 export SQL_POOL_SIZE=${SQL_POOL_SIZE:-5} SQL_MAX_OVERFLOW=${SQL_MAX_OVERFLOW:-10}
+# A conversation's lock (bot/lock_store.py): one turn at a time per conversation, whichever process serves it. A live
+# process renews its tickets every second; when it dies, its conversations wait until its tickets expire.
+# TICKET_LOCK_LIFETIME (Rasa's setting): the longest a turn may hold its conversation, from when it is served. Above
+#   the longest turn: an action call may take ACTION_TIMEOUT_SECONDS (15, bot/channels/unavailable.py) before it
+#   counts as failed, then the rest of the turn runs on a loaded machine; a turn still running after it lets the
+#   next message of its conversation in, and the two turns would overlap.
+# LOCK_KEEPALIVE_SECONDS: a dead process's tickets expire this long after its last renewal, which bounds how long a
+#   crash stalls its conversations (tests/prod/test_faults.py); well under the web chat's 20 s, and far above the
+#   longest pause of a process's event loop (its renewals run there).
+export TICKET_LOCK_LIFETIME=${TICKET_LOCK_LIFETIME:-30} LOCK_KEEPALIVE_SECONDS=${LOCK_KEEPALIVE_SECONDS:-10}
 export RASA_TELEMETRY_ENABLED=${RASA_TELEMETRY_ENABLED:-false}
 export PYTHONPATH=$PROD_ROOT${PYTHONPATH:+:$PYTHONPATH}
 
