@@ -116,6 +116,10 @@ def stack():
         assert up.returncode == 0, f"ctl.sh up failed:\n{up.stderr[-4000:]}\n{stack.logs()}"
         yield stack
     finally:
+        if stack is not None:
+            from knowledge.db import engine_for
+
+            engine_for(stack.knowledge_url).dispose()  # the tests' connections, before PostgreSQL stops
         subprocess.run(["bash", str(CTL), "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -154,11 +158,12 @@ class Turn:
         return f"Turn({self.text!r} -> {json.dumps(self.messages, ensure_ascii=False)[:300]})"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def kb(stack):
-    """A session on the stack's knowledge store (PostgreSQL, loaded by ctl.sh): what replies are checked against."""
-    from knowledge.db import engine_for, session
+    """A session on the stack's knowledge store (PostgreSQL, loaded by ctl.sh): what replies are checked against.
+    One per test: a session kept from an earlier test would hold a connection that a PostgreSQL restart
+    (test_faults.py) has closed; the engine's pool checks its connections before use (knowledge/db.py)."""
+    from knowledge.db import session
 
     with session(stack.knowledge_url) as db:
         yield db
-    engine_for(stack.knowledge_url).dispose()
