@@ -26,11 +26,11 @@ message queued behind others of its conversation, then its own turn with an acti
 ``ACTION_TIMEOUT_SECONDS``: a ticket expiring while it is being served lets the next turn run at the same time) and
 short (how long a crash stalls the conversation). Measured with ``make run-prod`` (tests/prod/test_faults.py: rasa-1
 killed under 16 concurrent conversations, 8 of its messages in flight): with Rasa's default of 60 s their next
-messages waited up to a minute (past the web chat's 20 s); with 30 s, the 8 messages nginx resent to rasa-2 waited 30 s and
-then failed all the same, their own tickets expiring with the dead ones (a ``LockError``). Here a
-live process renews its tickets: a waiting ticket at every look at the lock (each second), a served one every
-second from a task of its own, up to ``TICKET_LOCK_LIFETIME`` after its turn began (so a turn that never ends still
-frees the conversation). Each renewal sets the ticket to expire ``LOCK_KEEPALIVE_SECONDS`` (default 10) later: a
+messages waited up to a minute (past the web chat's 20 s); with 30 s, the 8 messages nginx resent to rasa-2 waited
+30 s and then failed all the same, their own tickets expiring with the dead ones (a ``LockError``). Here a live
+process renews its tickets: a waiting ticket at every look at the lock (each second), a served one every second
+from a task of its own, up to ``TICKET_LOCK_LIFETIME`` after its turn began (so a turn that never ends still frees
+the conversation). Each renewal sets the ticket to expire ``LOCK_KEEPALIVE_SECONDS`` (default 10) later: a
 dead process's tickets are gone at most that long after it died, however long its turns were allowed to be.
 
 When Redis does not answer (restarting), a new message waits up to ``REDIS_WAIT_SECONDS`` for its ticket before the
