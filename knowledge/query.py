@@ -1,10 +1,11 @@
 """Read side of the store: what actions, channels and the console ask for. No chat logic here."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,14 +20,69 @@ FIELDS = ("phone", "fax", "email", "address", "hours", "cost", "target", "limits
 
 
 def all_programs(db: Session) -> List[Program]:
+    snapshot = programs_snapshot(db)
+    if snapshot is not None:
+        return list(snapshot.ordered)
     return list(db.execute(select(Program).order_by(Program.section)).scalars())
 
 
 def program(db: Session, key: Union[int, str]) -> Optional[Program]:
     """A program by its guide section (int or "5") or its slug."""
+    snapshot = programs_snapshot(db)
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        return db.get(Program, int(key))
+        return snapshot.by_section.get(int(key)) if snapshot else db.get(Program, int(key))
+    if snapshot is not None:
+        return snapshot.by_slug.get(key)
     return db.execute(select(Program).where(Program.slug == key)).scalars().first()
+
+
+# ---- every program, read once per data version ---------------------------------------------------
+
+@dataclass(frozen=True)
+class ProgramsSnapshot:
+    """Every program with its offers, desks, places (and their contacts) and rules, as one load of the store left
+    them. Read-only, shared by all sessions of the process: the rows change only when the knowledge is reloaded,
+    which writes a new ``data_version``."""
+    url: str
+    version: str
+    ordered: Tuple[Program, ...]
+    by_section: Dict[int, Program]
+    by_slug: Dict[str, Program]
+
+
+_snapshots: Dict[str, ProgramsSnapshot] = {}  # database URL -> the latest snapshot read from it
+_snapshots_lock = threading.Lock()
+
+
+def _read_snapshot(url: str) -> ProgramsSnapshot:
+    """Every program and the data version, in one transaction of a session of its own (so they agree: a reload
+    takes the tables exclusively, knowledge/loader.py), detached from it with every relationship loaded."""
+    from knowledge.db import session
+
+    with session(url) as db:
+        _, version = cache_key(db)
+        ordered = tuple(db.execute(select(Program).order_by(Program.section)).scalars())
+        db.expunge_all()
+    return ProgramsSnapshot(url, version, ordered, {row.section: row for row in ordered},
+                            {row.slug: row for row in ordered})
+
+
+def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:
+    """The programs of the data version ``db`` reads, from memory; None when that version cannot be served from
+    memory (a reload committed between ``db``'s read and this one: ``db`` then reads the rows itself).
+
+    Every turn looks programs up several times (the one in focus, those its message names, the general desk); read
+    from the store each time, they were most of the action server's work and of PostgreSQL's. An answer never mixes
+    versions: the snapshot is used only when its version is the one ``db`` sees."""
+    url, version = db.info.get("knowledge_cache_key") or db.info.setdefault("knowledge_cache_key", cache_key(db))
+    snapshot = _snapshots.get(url)
+    if snapshot is None or snapshot.version != version:
+        with _snapshots_lock:
+            snapshot = _snapshots.get(url)
+            if snapshot is None or snapshot.version != version:
+                snapshot = _read_snapshot(url)
+                _snapshots[url] = snapshot
+    return snapshot if snapshot.version == version else None
 
 
 # ---- places and regional desks by location ---------------------------------------------------------

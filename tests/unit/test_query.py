@@ -118,3 +118,65 @@ def test_hours_unknown_when_the_guide_names_no_days(db):
     status = query.open_status(db, satellite, jst(2026, 11, 27, 10, 0))
     assert status.is_open is None and "9:00" in status.hours_text
     assert query.open_status(db, query.program(db, 21).main_desk, jst(2026, 11, 27, 10, 0)) is None
+
+
+
+# ---- programs read once per data version ------------------------------------------------------------------------
+
+def statements_while(url, reading):
+    """The SQL statements the store runs while ``reading(db)`` runs in a new session on ``url``."""
+    from sqlalchemy import event
+
+    from knowledge.db import engine_for, session
+
+    executed = []
+
+    def record(_conn, _cursor, statement, *_args):
+        executed.append(statement)
+
+    event.listen(engine_for(url), "before_cursor_execute", record)
+    try:
+        with session(url) as db:
+            reading(db)
+    finally:
+        event.remove(engine_for(url), "before_cursor_execute", record)
+    return executed
+
+
+def look_up_like_a_turn(db):
+    assert query.program(db, 21).main_desk.phone
+    assert query.program(db, "business-succession").section == 21
+    assert len(query.all_programs(db)) == 22
+
+
+def test_programs_are_read_once_per_data_version(kb_url):
+    statements_while(kb_url, look_up_like_a_turn)  # the first session of this version may read every program
+    later = [sql for sql in statements_while(kb_url, look_up_like_a_turn) if sql.lstrip().upper().startswith("SELECT")]
+    assert len(later) == 1 and "FROM settings" in later[0], later  # only the data version, to know the snapshot holds
+
+
+def test_a_reload_with_new_facts_is_read_at_once(tmp_path):
+    import shutil
+
+    import yaml
+
+    from knowledge.db import session
+    from knowledge.loader import DATA_DIR, load
+
+    changed = tmp_path / "data"
+    shutil.copytree(DATA_DIR, changed, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__", "source"))
+    [path] = (changed / "programs").glob("21_*.yml")
+    record = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record["desks"][0]["phone"] = "017-999-0000"
+    path.write_text(yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+
+    load(url)
+    with session(url) as db:
+        original = query.program(db, 21).main_desk.phone
+    load(url, changed)
+    with session(url) as db:
+        assert query.program(db, 21).main_desk.phone == "017-999-0000" != original
+    load(url)
+    with session(url) as db:
+        assert query.program(db, 21).main_desk.phone == original
