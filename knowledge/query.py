@@ -74,7 +74,7 @@ def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:
     Every turn looks programs up several times (the one in focus, those its message names, the general desk); read
     from the store each time, they were most of the action server's work and of PostgreSQL's. An answer never mixes
     versions: the snapshot is used only when its version is the one ``db`` sees."""
-    url, version = db.info.get("knowledge_cache_key") or db.info.setdefault("knowledge_cache_key", cache_key(db))
+    url, version = cache_key(db)
     snapshot = _snapshots.get(url)
     if snapshot is None or snapshot.version != version:
         with _snapshots_lock:
@@ -155,9 +155,14 @@ def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
 
 def cache_key(db: Session) -> Tuple[str, str]:
     """(database URL, data version): what a cache built from the store's contents is keyed on, so it is
-    rebuilt when the data is reloaded and shared by every session on the same database."""
-    version = db.get(Setting, "data_version")
-    return db.get_bind().url.render_as_string(hide_password=False), version.value if version else ""
+    rebuilt when the data is reloaded and shared by every session on the same database. Read once per session
+    (sessions are short: one action run, one console request)."""
+    key = db.info.get("knowledge_cache_key")
+    if key is None:
+        version = db.get(Setting, "data_version")
+        key = db.info["knowledge_cache_key"] = (db.get_bind().url.render_as_string(hide_password=False),
+                                                version.value if version else "")
+    return key
 
 
 @lru_cache(maxsize=4)
