@@ -57,3 +57,13 @@ def setting(name: str, default: int, environ: Optional[Mapping[str, str]] = None
     if value < 0:
         raise ValueError(f"{name} must be a whole number of 0 or more, not {raw!r}")
     return value
+
+
+def seconds_setting(name: str, default: float, minimum: float = 0.0, maximum: float = 3600.0) -> float:
+    """A duration in seconds from the environment variable ``name``: ``default`` when unset, not a number, or not
+    strictly between ``minimum`` and ``maximum`` (a timeout set to 0 or to a week would hang or stall turns)."""
+    try:
+        seconds = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return seconds if minimum < seconds < maximum else default

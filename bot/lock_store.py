@@ -42,7 +42,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncGenerator, Callable, Optional, Text, Tuple
@@ -52,6 +51,8 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.limits import seconds_setting
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,7 @@ RETRY_PAUSE_SECONDS = 0.25
 
 def keepalive_seconds() -> float:
     """How long a ticket outlives its process's last renewal (``LOCK_KEEPALIVE_SECONDS``)."""
-    try:
-        seconds = float(os.environ.get(KEEPALIVE_ENV) or DEFAULT_KEEPALIVE)
-    except ValueError:
-        seconds = DEFAULT_KEEPALIVE
-    return seconds if 2 * RENEW_EVERY < seconds < 3600 else DEFAULT_KEEPALIVE
+    return seconds_setting(KEEPALIVE_ENV, DEFAULT_KEEPALIVE, minimum=2 * RENEW_EVERY)
 
 
 class AtomicRedisLockStore(RedisLockStore):

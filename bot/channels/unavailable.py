@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
+
+from bot.limits import seconds_setting
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,7 @@ DEFAULT_ACTION_TIMEOUT = 15.0
 
 def action_timeout() -> float:
     """Seconds a custom action may take before Rasa counts it as failed (``ACTION_TIMEOUT_SECONDS``)."""
-    try:
-        seconds = float(os.environ.get(ACTION_TIMEOUT_ENV) or DEFAULT_ACTION_TIMEOUT)
-    except ValueError:
-        seconds = DEFAULT_ACTION_TIMEOUT
-    return seconds if 0 < seconds < 3600 else DEFAULT_ACTION_TIMEOUT
+    return seconds_setting(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
 
 
 def bound_action_calls() -> None:
