@@ -5,8 +5,11 @@ action server against a knowledge database built for this test session by the re
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import uuid
+from typing import Iterator
 
 import pytest
 import requests
@@ -126,13 +129,17 @@ def console_url(assistant, tmp_path_factory):
 WEBCHAT_PORT = 5081 + PORT_OFFSET
 
 
+@contextlib.contextmanager
+def demo_page(rasa_url: str, port: int, workdir) -> Iterator[str]:
+    """The demo page embedding the chat on ``port``, talking to the assistant at ``rasa_url``; its URL."""
+    command = [sys.executable, "-m", "webchat", "--port", str(port), "--rasa-url", rasa_url]
+    url = f"http://127.0.0.1:{port}"
+    with servers.running([command], [f"{url}/"], workdir, servers.ROOT, {"PYTHONPATH": str(servers.ROOT)}):
+        yield url
+
+
 @pytest.fixture(scope="session")
 def webchat_url(assistant, tmp_path_factory):
     """The demo page embedding the chat, configured to talk to the running assistant."""
-    import sys
-
-    workdir = tmp_path_factory.mktemp("webchat")
-    command = [sys.executable, "-m", "webchat", "--port", str(WEBCHAT_PORT), "--rasa-url", assistant]
-    url = f"http://127.0.0.1:{WEBCHAT_PORT}"
-    with servers.running([command], [f"{url}/"], workdir, servers.ROOT, {"PYTHONPATH": str(servers.ROOT)}):
+    with demo_page(assistant, WEBCHAT_PORT, tmp_path_factory.mktemp("webchat")) as url:
         yield url

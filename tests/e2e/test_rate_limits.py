@@ -7,7 +7,6 @@ These tests need their own limits, so they run their own assistant (not the sess
 5970-5972 + ``E2E_PORT_OFFSET``. The notice is read from domain.yml, never typed here."""
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 
 from bot.channels.rate_limited import RESPONSE
 from eval import servers
-from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN, PORT_OFFSET, RASA_API_TOKEN
+from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN, PORT_OFFSET, RASA_API_TOKEN, demo_page
 from tests.e2e.test_line import REPLY, Line, text_event, user
 from tests.e2e.test_webchat import ChatPage, wait
 
@@ -134,10 +133,7 @@ def test_a_line_user_over_the_limit_is_told_once_and_then_not_answered(limited, 
 
 @pytest.fixture(scope="module")
 def limited_webchat(limited, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("limited-webchat")
-    command = [sys.executable, "-m", "webchat", "--port", str(WEBCHAT_PORT), "--rasa-url", limited]
-    url = f"http://127.0.0.1:{WEBCHAT_PORT}"
-    with servers.running([command], [f"{url}/"], workdir, servers.ROOT, {"PYTHONPATH": str(servers.ROOT)}):
+    with demo_page(limited, WEBCHAT_PORT, tmp_path_factory.mktemp("limited-webchat")) as url:
         yield url
 
 
