@@ -49,8 +49,12 @@ def assistant(tmp_path_factory, line_api, review_log_url):
     # server's environment.
     line_env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
                 "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url}
+    # The per-sender message limit off (0): the conversation matrix asks one conversation every follow-up phrasing
+    # of a program, dozens within a minute, which no owner does. The limits have their own assistant, with small
+    # limits, in test_rate_limits.py.
+    unlimited = {"RATE_LIMIT_MESSAGES": "0"}
     with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, api_token=RASA_API_TOKEN,
-                           credentials=servers.ROOT / "credentials-line-stub.yml", env=line_env):
+                           credentials=servers.ROOT / "credentials-line-stub.yml", env={**line_env, **unlimited}):
         yield f"http://127.0.0.1:{RASA_PORT}"
 
 
