@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, Optional, Text
 
-from bot.channels.unavailable import LAST_RESORT_RESPONSE, agent_of
+from bot.channels import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +20,8 @@ RESPONSE = "utter_rate_limited"
 async def notice(app: Any, sender_id: Text, channel: Text) -> Optional[Dict[Text, Any]]:
     """The polite "please wait a little" message for ``sender_id`` on ``channel``; None without an agent. Never
     raises: it is called instead of a turn, and the refusal must go out even if this fails."""
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    agent = agent_of(app)
-    nlg = getattr(agent, "nlg", None)
-    if nlg is None:
-        return None
     try:
-        tracker = DialogueStateTracker(sender_id, agent.domain.slots if agent.domain else [])
-        message = await nlg.generate(RESPONSE, tracker, channel)
-        if message is None:  # a model trained before the response was added
-            message = await nlg.generate(LAST_RESORT_RESPONSE, tracker, channel)
-        return message
+        return await unavailable.generate(unavailable.agent_of(app), RESPONSE, sender_id, channel)
     except Exception:
         logger.exception("rate_limited.notice.failed")
         return None
