@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import select
@@ -42,12 +41,12 @@ def program(db: Session, key: Union[int, str]) -> Optional[Program]:
 class ProgramsSnapshot:
     """Every program with its offers, desks, places (and their contacts) and rules, as one load of the store left
     them. Read-only, shared by all sessions of the process: the rows change only when the knowledge is reloaded,
-    which writes a new ``data_version``."""
-    url: str
+    which writes a new ``data_version``. The words that name a program are built from the same rows."""
     version: str
     ordered: Tuple[Program, ...]
     by_section: Dict[int, Program]
     by_slug: Dict[str, Program]
+    naming_words: Tuple[Tuple[str, int], ...]
 
 
 _snapshots: Dict[str, ProgramsSnapshot] = {}  # database URL -> the latest snapshot read from it
@@ -63,8 +62,8 @@ def _read_snapshot(url: str) -> ProgramsSnapshot:
         _, version = cache_key(db)
         ordered = tuple(db.execute(select(Program).order_by(Program.section)).scalars())
         db.expunge_all()
-    return ProgramsSnapshot(url, version, ordered, {row.section: row for row in ordered},
-                            {row.slug: row for row in ordered})
+    return ProgramsSnapshot(version, ordered, {row.section: row for row in ordered},
+                            {row.slug: row for row in ordered}, naming_words_of(ordered))
 
 
 def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:
@@ -165,27 +164,23 @@ def cache_key(db: Session) -> Tuple[str, str]:
     return key
 
 
-@lru_cache(maxsize=4)
-def _naming_words_of(url: str, version: str) -> Tuple[Tuple[str, int], ...]:  # version: rebuild on new data
-    from knowledge.db import session
-
-    with session(url) as db:
-        programs = all_programs(db)
-        owners: dict = {}
-        for row in programs:
-            for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
-                owners.setdefault(normalize(name), set()).add(row.section)
-        words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
-        words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
-        return tuple(sorted(set(words), key=lambda item: -len(item[0])))
+def naming_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
+    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only,
+    longest first. Names shared by several programs (§10–§12 share one desk) cannot name a program."""
+    owners: dict = {}
+    for row in programs:
+        for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
+            owners.setdefault(normalize(name), set()).add(row.section)
+    words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
+    words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
+    return tuple(sorted(set(words), key=lambda item: -len(item[0])))
 
 
 def _naming_words(db: Session) -> Tuple[Tuple[str, int], ...]:
-    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only,
-    longest first; built once per data version (every follow-up asks for it).
-
-    Names shared by several programs (§10–§12 share one desk) cannot name a program."""
-    return _naming_words_of(*cache_key(db))
+    """The naming words of the data ``db`` reads: the snapshot's, built once per data version (every follow-up
+    asks for them)."""
+    snapshot = programs_snapshot(db)
+    return snapshot.naming_words if snapshot is not None else naming_words_of(all_programs(db))
 
 
 def programs_named_in(db: Session, text: str) -> List[Tuple[Program, str]]:

@@ -147,6 +147,7 @@ def look_up_like_a_turn(db):
     assert query.program(db, 21).main_desk.phone
     assert query.program(db, "business-succession").section == 21
     assert len(query.all_programs(db)) == 22
+    assert [p.section for p, _ in query.programs_named_in(db, "事業承継の電話番号は？")] == [21]
 
 
 def test_programs_are_read_once_per_data_version(kb_url):
