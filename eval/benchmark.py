@@ -161,8 +161,8 @@ def main() -> int:
     args = parser.parse_args()
     modes = args.modes.split(",")
     levels = [int(c) for c in args.concurrency.split(",")]
-    rng = random.Random(SEED)
-    ours = lambda n: conversations(n, rng)  # noqa: E731  (the same stream of conversations for every mode)
+    # Every mode gets the same conversations at each load (a shared generator would give each mode the next ones).
+    ours = lambda n: conversations(n, random.Random(SEED))  # noqa: E731
     results: Dict[str, Dict[int, Dict[str, object]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

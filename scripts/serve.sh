@@ -6,8 +6,7 @@
 #
 # Hardening (tests/e2e/test_surface.py checks the same settings on the servers eval/servers.py starts):
 # - request bodies: at most 64 KB on the Rasa server (Sanic reads SANIC_REQUEST_MAX_SIZE; 413 beyond) and 1 MiB on
-#   the action server, also once inflated (bot/action_server.py: every action call carries the domain and the
-#   whole conversation);
+#   the action server, also once inflated (bot/action_server.py: every action call carries the whole conversation);
 # - the action server listens on loopback only (bot/action_server.py);
 # - CORS: only the origins in ASSISTANT_CORS_ORIGINS (space- or comma-separated; unset: the demo page's own);
 # - Rasa's telemetry is off unless RASA_TELEMETRY_ENABLED is set;
