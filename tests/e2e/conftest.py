@@ -9,7 +9,7 @@ import contextlib
 import os
 import sys
 import uuid
-from typing import Iterator
+from typing import Dict, Iterator
 
 import pytest
 import requests
@@ -40,6 +40,13 @@ def review_log_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('review') / 'review.db'}"
 
 
+def assistant_env(line_api: LineApiStub, review_log_url: str, **settings: str) -> Dict[str, str]:
+    """The environment a test assistant runs with: the LINE channel on the stub (credentials-line-stub.yml's
+    ${VAR}s), the review log at ``review_log_url``, and any other ``settings``."""
+    return {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
+            "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url, **settings}
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory, line_api, review_log_url):
     """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
@@ -47,8 +54,7 @@ def assistant(tmp_path_factory, line_api, review_log_url):
     kb_url = servers.loaded_knowledge(workdir)
     # The committed credentials (credentials-line.yml + the stub's API host); Rasa expands their ${VAR}s from the
     # server's environment.
-    line_env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
-                "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url}
+    line_env = assistant_env(line_api, review_log_url)
     # The per-sender message limit off (0): the conversation matrix asks one conversation every follow-up phrasing
     # of a program, dozens within a minute, which no owner does. The limits have their own assistant, with small
     # limits, in test_rate_limits.py.

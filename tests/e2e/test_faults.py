@@ -23,7 +23,7 @@ from bot.actions.common import GENERAL_DESK_SECTION
 from bot.channels.unavailable import FALLBACK_RESPONSE
 from eval import servers
 from knowledge import facts, query
-from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN, PORT_OFFSET, Conversation
+from tests.e2e.conftest import PORT_OFFSET, Conversation, assistant_env
 from tests.e2e.test_line import Line, text_event, user
 
 RASA_PORT = 5950 + PORT_OFFSET
@@ -72,9 +72,7 @@ class Assistant:
 def faulty(tmp_path_factory, line_api, review_log_url):
     workdir = tmp_path_factory.mktemp("faults")
     kb_url = servers.loaded_knowledge(workdir)
-    env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
-           "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url,
-           "ACTION_TIMEOUT_SECONDS": str(ACTION_TIMEOUT)}
+    env = assistant_env(line_api, review_log_url, ACTION_TIMEOUT_SECONDS=str(ACTION_TIMEOUT))
     with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, env=env,
                            credentials=servers.ROOT / "credentials-line-stub.yml") as processes:
         # As eval/servers.py starts the action server (its environment: assistant() and running() add these).

@@ -19,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 
 from bot.channels.rate_limited import RESPONSE
 from eval import servers
-from tests.e2e.conftest import LINE_SECRET, LINE_TOKEN, PORT_OFFSET, RASA_API_TOKEN, demo_page
+from tests.e2e.conftest import PORT_OFFSET, RASA_API_TOKEN, assistant_env, demo_page
 from tests.e2e.test_line import REPLY, Line, text_event, user
 from tests.e2e.test_webchat import ChatPage, wait
 
@@ -38,10 +38,9 @@ def limited(tmp_path_factory, line_api, review_log_url):
     """The assistant with small limits, behind a "proxy" on loopback whose X-Forwarded-For it believes."""
     workdir = tmp_path_factory.mktemp("limited")
     kb_url = servers.loaded_knowledge(workdir)
-    env = {"LINE_CHANNEL_SECRET": LINE_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
-           "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_log_url,
-           "RATE_LIMIT_MESSAGES": str(LIMIT), "RATE_LIMIT_ADDRESS_MESSAGES": str(ADDRESS_LIMIT),
-           "RATE_LIMIT_WINDOW_SECONDS": str(WINDOW), "ASSISTANT_TRUSTED_PROXIES": "127.0.0.1"}
+    env = assistant_env(line_api, review_log_url, RATE_LIMIT_MESSAGES=str(LIMIT),
+                        RATE_LIMIT_ADDRESS_MESSAGES=str(ADDRESS_LIMIT), RATE_LIMIT_WINDOW_SECONDS=str(WINDOW),
+                        ASSISTANT_TRUSTED_PROXIES="127.0.0.1")
     with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, api_token=RASA_API_TOKEN, env=env,
                            credentials=servers.ROOT / "credentials-line-stub.yml"):
         yield f"http://127.0.0.1:{RASA_PORT}"
