@@ -35,9 +35,10 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import warnings
 from asyncio import CancelledError, Queue
-from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple, Union
 
 import rasa.utils.endpoints
 from rasa.core.channels import rest
@@ -48,6 +49,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from bot import limits
 from bot.channels import rate_limited, unavailable
+from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
 from bot.sender_limits import SenderLimiter, Verdict
 from bot.shared_state import SharedRedis
@@ -145,6 +147,45 @@ async def refused(app: Any, sender: Text, verdict: Verdict) -> HTTPResponse:
     return response.json(collector.messages, status=429, headers={"Retry-After": str(verdict.retry_after)})
 
 
+# nginx's $request_id (scripts/prod/nginx.conf.template): 32 hexadecimal digits, the same on every attempt nginx
+# makes for one request. Anything else in the header is ignored.
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+# How long a request id is remembered as started: far beyond nginx's proxy_next_upstream_timeout (60 s).
+REQUEST_IDS_SECONDS = 600
+
+
+def request_id_of(request: Request) -> Optional[Text]:
+    value = (getattr(request, "headers", None) or {}).get("X-Request-ID") or ""
+    return value if REQUEST_ID.fullmatch(value) else None
+
+
+async def stored_answer(app: Any, sender: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+    """The answer the conversation already holds for the message ``message_id``, as this channel sends it; None
+    when the conversation has no such message (its turn was never stored: it is to be run now).
+
+    nginx resends a request whose Rasa process died before answering (a crash) to another process. The dead one
+    may have stored the turn in the instant before: running it again would store the message twice, so the answer
+    it stored is sent instead."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    agent = unavailable.agent_of(app)
+    tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    if tracker is None:
+        return None
+    events = list(tracker.events)
+    start = next((i for i, e in enumerate(events) if isinstance(e, UserUttered) and e.message_id == message_id), None)
+    if start is None:
+        return None
+    collector = CollectingOutputChannel()
+    for event in events[start + 1:]:
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            await collector.send_response(sender, {"text": event.text, **(event.data or {})})
+    await unavailable.answer_if_silent(app, collector, sender, bool(collector.messages))
+    return collector.messages
+
+
 class CountingQueueOutputChannel(rest.QueueOutputChannel):
     """Rasa's collector for ``?stream=true``, counting what it streams (a queue cannot be looked into)."""
 
@@ -203,6 +244,8 @@ class RestInput(rest.RestInput):
         keep_user_text_out_of_logs()
         unavailable.bound_action_calls()
         message_limits = Limits()
+        # Request ids seen (Redis in production, shared by the processes): a second attempt is a resend by nginx.
+        started = SeenEvents(message_limits.shared, ttl=REQUEST_IDS_SECONDS, kind="rest-request")
         module = inspect.getmodule(self)
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
 
@@ -220,15 +263,23 @@ class RestInput(rest.RestInput):
                 sender, text, metadata = parse_body(request.body)
             except BadRequest as error:
                 return response.json({"error": str(error)}, status=400)
+            app = getattr(request, "app", None)
+            streaming = rasa.utils.endpoints.bool_arg(request, "stream", default=False)
+            message_id = None if streaming else request_id_of(request)
+            if message_id and not await started.first_time(message_id):
+                answered = await stored_answer(app, sender, message_id)
+                if answered is not None:
+                    return response.json(answered)
             verdict = await message_limits.check(request, sender)
             if not verdict.allowed:
-                return await refused(getattr(request, "app", None), sender, verdict)
-            answer = never_silent(on_new_message, getattr(request, "app", None))
-            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return await refused(app, sender, verdict)
+            answer = never_silent(on_new_message, app)
+            if streaming:
                 return response.stream(self.stream_response(answer, text, sender, self.name(), metadata),
                                        content_type="text/event-stream")
             collector = CollectingOutputChannel()
-            await answer(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+            await answer(UserMessage(text, collector, sender, input_channel=self.name(), message_id=message_id,
+                                     metadata=metadata))
             return response.json(collector.messages)
 
         return webhook

@@ -20,15 +20,16 @@ KEPT_IN_MEMORY = 10_000  # ids per process (about 1 MB)
 
 class SeenEvents:
     def __init__(self, shared: Optional[SharedRedis] = None, ttl: Optional[int] = None,
-                 kept: int = KEPT_IN_MEMORY) -> None:
+                 kept: int = KEPT_IN_MEMORY, kind: Text = "line-event") -> None:
         self.shared = shared
         self.ttl = ttl if ttl is not None else limits.setting("LINE_EVENT_IDS_SECONDS", limits.LINE_EVENT_IDS_SECONDS)
         self.kept = kept
+        self.kind = kind  # part of the key: ids of other kinds (REST request ids) are counted apart
         self._recent: "OrderedDict[Text, None]" = OrderedDict()
 
     @staticmethod
-    def key(event_id: Text) -> Text:
-        return f"{KEY_PREFIX}line-event:{event_id}"
+    def key(event_id: Text, kind: Text = "line-event") -> Text:
+        return f"{KEY_PREFIX}{kind}:{event_id}"
 
     def _first_here(self, event_id: Text) -> bool:
         if event_id in self._recent:
@@ -46,5 +47,5 @@ class SeenEvents:
             return False
         if self.shared is None or self.ttl <= 0:
             return True
-        marked = await self.shared.run(lambda redis: redis.set(self.key(event_id), 1, nx=True, ex=self.ttl))
+        marked = await self.shared.run(lambda redis: redis.set(self.key(event_id, self.kind), 1, nx=True, ex=self.ttl))
         return True if marked is UNAVAILABLE else bool(marked)
