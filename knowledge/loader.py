@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from knowledge import models, schema
 from knowledge.db import engine_for
+from knowledge.passages import guide_passages
 
 DATA_DIR = Path(__file__).resolve().parent
+SOURCE_FILE = "aomori-support-guide-III.txt"  # the guide's text (knowledge/source/README.md)
 PROGRAM_FILE = re.compile(r"^(\d{2})_([a-z0-9-]+)\.yml$")
 
 
@@ -48,6 +50,8 @@ class GuideData:
     municipalities: schema.MunicipalityMap
     synonyms: schema.Synonyms
     calendar: schema.Calendar
+    questions: schema.Questions
+    passages: Dict[int, List[str]]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -109,10 +113,12 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
                                data_dir / "municipalities.yml")
     synonyms = _validate(schema.Synonyms, _read_yaml(data_dir / "synonyms.yml"), data_dir / "synonyms.yml")
     calendar = _validate(schema.Calendar, _read_yaml(data_dir / "calendar.yml"), data_dir / "calendar.yml")
+    questions = _validate(schema.Questions, _read_yaml(data_dir / "questions.yml"), data_dir / "questions.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
-    return GuideData(programs, municipalities, synonyms, calendar)
+    passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
+    return GuideData(programs, municipalities, synonyms, calendar, questions, passages)
 
 
 def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
@@ -150,8 +156,11 @@ def _rows(data: GuideData) -> List[models.Base]:
     for group in data.synonyms.groups:
         rows.extend(models.Synonym(term=term, canonical=group[0]) for term in dict.fromkeys(group))
     rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
+    rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
     for program in data.programs:
         rows.append(_program_row(program, area_of))
+    rows.extend(models.Passage(program_section=section, rank=rank, text=text)
+                for section, texts in data.passages.items() for rank, text in enumerate(texts))
     return rows
 
 
@@ -174,14 +183,14 @@ def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Pro
                 rank=i, role=d.role, name=d.name, organization=d.organization, department=d.department,
                 group_name=d.group, phone=d.phone, phone_note=d.phone_note, fax=d.fax, email=d.email,
                 address=d.address, location=d.location, city=d.city, area=area_of.get(d.city),
-                hours=_dump(d.hours), reservation=d.reservation,
+                hours=_dump(d.hours), reservation=d.reservation, aliases=d.aliases, serves=d.serves,
             )
             for i, d in enumerate(program.desks)
         ],
         places=[
             models.Place(
                 rank=i, kind=p.kind, name=p.name, city=p.city, area=area_of.get(p.city), address=p.address,
-                hours=_dump(p.hours), reservation=p.reservation,
+                hours=_dump(p.hours), reservation=p.reservation, aliases=p.aliases, serves=p.serves,
                 contacts=[models.Contact(rank=j, name=c.name, phone=c.phone, extension=c.extension, fax=c.fax)
                           for j, c in enumerate(p.contacts)],
             )
@@ -192,14 +201,14 @@ def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Pro
 
 
 # Children first, so deleting never trips a foreign key.
-_TABLES_IN_DELETE_ORDER = (models.Contact, models.Place, models.Desk, models.Offer, models.Rule, models.Program,
+_TABLES_IN_DELETE_ORDER = (models.Passage, models.Contact, models.Place, models.Desk, models.Offer, models.Rule, models.Program,
                            models.Municipality, models.Area, models.Synonym, models.Setting)
 
 
 def data_version(data_dir: Path = DATA_DIR) -> str:
     """A hash of every data file: caches built from the database (search index) key on it."""
     digest = hashlib.sha256()
-    for path in sorted(data_dir.rglob("*.yml")):
+    for path in sorted([*data_dir.rglob("*.yml"), *(data_dir / "source").glob("*.txt")]):
         digest.update(path.relative_to(data_dir).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -71,6 +71,8 @@ class _Venue:
     address = Column(Text)
     hours = Column(JSON)
     reservation = Column(Boolean)
+    aliases = Column(JSON, nullable=False, default=list)  # other names (short forms, building): name it anywhere
+    serves = Column(JSON, nullable=False, default=list)  # sub-services it handles: choose it within its program
 
     @declared_attr
     def program_section(cls):
@@ -130,6 +132,16 @@ class Rule(Base):
 
     def param(self, key: str, default: Any = None) -> Any:
         return (self.params or {}).get(key, default)
+
+
+class Passage(Base):
+    """One sentence or list item of the guide's own text of a program (knowledge/source/), quoted whole when a
+    question matches none of the record's fields (「相談は秘密にしてもらえますか」)."""
+    __tablename__ = "passages"
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    rank = Column(Integer, nullable=False)
+    text = Column(Text, nullable=False)
 
 
 class Municipality(Base):

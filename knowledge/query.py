@@ -165,11 +165,11 @@ def cache_key(db: Session) -> Tuple[str, str]:
 
 
 def naming_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
-    """(normalized word, section) for every alias, and every desk or place name that belongs to one program only,
-    longest first. Names shared by several programs (§10–§12 share one desk) cannot name a program."""
+    """(normalized word, section) for every alias, and every desk or place name or alias that belongs to one program
+    only, longest first. Names shared by several programs (§10–§12 share one desk) cannot name a program."""
     owners: dict = {}
     for row in programs:
-        for name in [*(desk.name for desk in row.desks), *(place.name for place in row.places)]:
+        for name in [name for venue in [*row.desks, *row.places] for name in [venue.name, *(venue.aliases or [])]]:
             owners.setdefault(normalize(name), set()).add(row.section)
     words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
     words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]

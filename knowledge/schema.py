@@ -46,6 +46,8 @@ class Desk(Strict):
     city: Optional[str]
     hours: Optional[Hours]
     reservation: Optional[bool]
+    aliases: List[str] = []  # other names of this desk (short forms, its building): they name it anywhere
+    serves: List[str] = []   # sub-services it handles (計画策定支援, 無料相談会): they choose it within its program
 
 
 class Contact(Strict):
@@ -63,6 +65,8 @@ class Place(Strict):
     hours: Optional[Hours]
     reservation: Optional[bool]
     contacts: List[Contact]
+    aliases: List[str] = []  # other names of this place (とわふる, 8サポ): they name it anywhere
+    serves: List[str] = []   # what is held there (出張相談): chooses it within its program
 
 
 class Offer(Strict):
@@ -200,3 +204,13 @@ class YearEnd(Strict):
 
 class Calendar(Strict):
     year_end: YearEnd
+
+
+class QuestionField(Strict):
+    name: str = Field(pattern=r"^[a-z_]+$")
+    label: str
+    words: List[str] = Field(min_length=1)
+
+
+class Questions(Strict):
+    fields: List[QuestionField] = Field(min_length=1)

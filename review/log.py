@@ -29,7 +29,7 @@ DEFAULT_RETENTION_DAYS = 90
 PRUNE_EVERY_SECONDS = 3600  # writers prune at most this often (per process)
 MAX_STORED_CHARS = 2000     # longer text is cut before masking: the log is for reading, not archiving
 SALT_KEY = "conversation_salt"
-_last_prune = {"at": 0.0}
+_last_prune: dict = {"at": None}  # time.monotonic() of the last prune; None: never (monotonic starts near 0 at boot)
 _prune_lock = threading.Lock()
 
 
@@ -104,7 +104,7 @@ def prune(db: Session, older_than_days: Optional[int] = None, at: Optional[datet
 def maybe_prune(db: Session) -> None:
     """The scheduled prune: every writer runs it at most once an hour, so retention holds without a cron job."""
     with _prune_lock:
-        if time.monotonic() - _last_prune["at"] < PRUNE_EVERY_SECONDS:
+        if _last_prune["at"] is not None and time.monotonic() - _last_prune["at"] < PRUNE_EVERY_SECONDS:
             return
         _last_prune["at"] = time.monotonic()
     removed = prune(db)

@@ -81,6 +81,6 @@ def test_writers_prune_on_a_schedule(db, monkeypatch):
     record(db, turn="old")
     db.execute(select(Turn)).scalar_one().at = log.now() - timedelta(days=400)
     db.commit()
-    monkeypatch.setitem(log._last_prune, "at", 0.0)  # the last prune was long ago
+    monkeypatch.setitem(log._last_prune, "at", None)  # no prune yet in this process (true at any uptime)
     record(db, turn="new")  # the write runs the scheduled prune
     assert [t.turn for t in log.turns(db)] == ["new"]

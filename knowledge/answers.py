@@ -1,0 +1,289 @@
+"""One answer about one program at the level the guide is written: which desk or place it speaks of, and the
+facts asked of that one record. The one home of that choice; actions ask here once and render what they get.
+
+The guide lists several desks per program (§22's own number for 計画策定支援, §9's booking desk), rooms per town
+(§6), regional desks (§13), satellites and venues (§16, §18). The most specific record that fits what the
+conversation knows is chosen, in this order:
+1. a desk or place named in this message (its name, an alias: 8サポ, とわふる, 発明協会, or what it serves: GL枠);
+2. the user's town said in this message (its room, regional desk or venue; else one in its area);
+3. the desk or place the conversation chose before (a sub-service stays chosen for the next question);
+4. the town said earlier in the conversation;
+5. the program's main desk (担当窓口).
+A place that lists no contacts of its own (a venue) is reached through the program's booking desk (申込先) when
+it has one, else its main desk: that is how the guide words §9's, §16's and §18's venues.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple, Union
+
+from sqlalchemy.orm import Session
+
+from knowledge import facts, query, rules
+from knowledge.locations import Location
+from knowledge.models import Desk, Place, Program, Setting
+from knowledge.text import normalize
+
+BOOKING_ROLE = "申込先"
+# Facts of the program's record, the same whatever desk is chosen.
+PROGRAM_FIELDS = ("cost", "target", "limits", "how_to_apply", "period")
+# Facts of the chosen desk or place.
+CONTACT_FIELDS = ("phone", "fax", "email", "extension")
+SHORTEST_NAME = 2  # shorter aliases would match inside unrelated words
+
+
+@dataclass(frozen=True)
+class Spot:
+    """The desk or place an answer speaks of, and why it was chosen (named, town, remembered, main)."""
+
+    program: Program
+    desk: Optional[Desk] = None
+    place: Optional[Place] = None
+    via: str = "main"
+
+    @property
+    def key(self) -> str:
+        """What the conversation remembers of the choice: 「desk:1」「place:3」 (ranks within the program)."""
+        return f"place:{self.place.rank}" if self.place is not None else f"desk:{self.desk.rank}"
+
+    @property
+    def name(self) -> str:
+        """What the reply calls it; a second desk also by its role (§22's two desks share one name)."""
+        if self.place is not None:
+            return self.place.name
+        return self.desk.name if self.is_main else f"{self.desk.name}（{self.desk.role}）"
+
+    @property
+    def is_main(self) -> bool:
+        return self.place is None and self.desk is self.program.main_desk
+
+    @property
+    def reached_through(self) -> Optional[Desk]:
+        """The desk to contact for a place that lists no contacts of its own (a venue); None otherwise."""
+        if self.place is None or self.place.contacts:
+            return None
+        booking = [d for d in self.program.desks if d.role == BOOKING_ROLE]
+        return booking[0] if booking else self.program.main_desk
+
+    @property
+    def venue(self) -> Union[Desk, Place]:
+        return self.place if self.place is not None else self.desk
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One asked fact of the chosen record: its label and lines, or ``lines`` empty when the guide lacks it."""
+
+    field: str
+    label: str
+    lines: Tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def missing(self) -> bool:
+        return not self.lines
+
+
+@dataclass(frozen=True)
+class Answer:
+    spot: Spot
+    facts: Tuple[Fact, ...]
+
+    @property
+    def found(self) -> Tuple[Fact, ...]:
+        return tuple(f for f in self.facts if not f.missing)
+
+    @property
+    def missing(self) -> Tuple[Fact, ...]:
+        return tuple(f for f in self.facts if f.missing)
+
+
+# ---- what a question asks for ---------------------------------------------------------------------
+
+def question_fields(db: Session) -> List[dict]:
+    setting = db.get(Setting, "question_fields")
+    return list(setting.value) if setting else []
+
+
+def labels(db: Session) -> dict:
+    return {f["name"]: f["label"] for f in question_fields(db)}
+
+
+def fields_asked(db: Session, text: str, program: Optional[Program] = None) -> List[str]:
+    """The facts a message asks for, in the order it names them (「FAXとメール」→ fax, email); longest word first
+    at each position, and a matched stretch is not matched again (「FAX番号」 is not also a phone question).
+    The names of ``program``'s desks and places are not questions (「無料相談会」 does not ask the cost)."""
+    haystack = normalize(text)
+    if program is not None:
+        for name in sorted({n for venue in [*program.desks, *program.places] for n in _names_of(venue)},
+                           key=len, reverse=True):
+            haystack = haystack.replace(name, "\0" * len(name))
+    words = sorted(((normalize(w), f["name"]) for f in question_fields(db) for w in f["words"]),
+                   key=lambda item: -len(item[0]))
+    found: List[Tuple[int, str]] = []
+    for word, name in words:
+        start = haystack.find(word)
+        while word and start != -1:
+            found.append((start, name))
+            haystack = haystack[:start] + "\0" * len(word) + haystack[start + len(word):]
+            start = haystack.find(word)
+    ordered = [name for _, name in sorted(found)]
+    return list(dict.fromkeys(ordered))
+
+
+# ---- which desk or place ----------------------------------------------------------------------------
+
+def _names_of(venue: Union[Desk, Place]) -> List[str]:
+    names = [venue.name, *(venue.aliases or []), *(venue.serves or [])]
+    return [normalize(n) for n in names if len(normalize(n)) >= SHORTEST_NAME]
+
+
+def named_spot(program: Program, text: str, location: Optional[Location] = None) -> Optional[Spot]:
+    """A desk (other than the main one) or place of the program that the message names; the longest name wins,
+    and among places of one kind named alike (「サテライト」), the one in the user's town."""
+    haystack = normalize(text)
+    hits: List[Tuple[int, int, Spot]] = []
+    main_names = set(_names_of(program.main_desk))
+    for desk in program.desks[1:]:
+        for name in set(_names_of(desk)) - main_names:
+            if name in haystack:
+                hits.append((len(name), 1, Spot(program, desk=desk, via="named")))
+    for place in program.places:
+        for name in _names_of(place):
+            if name in haystack:
+                local = location is not None and place.city == location.municipality
+                hits.append((len(name), 2 + local, Spot(program, place=place, via="named")))
+    if not hits:
+        return None
+    return max(hits, key=lambda hit: hit[:2])[2]
+
+
+def local_spot(program: Program, location: Optional[Location], via: str = "place") -> Optional[Spot]:
+    if location is None or not program.places:
+        return None
+    near = query.places_near(program, location)
+    return Spot(program, place=near[0], via=via) if near else None
+
+
+def spot_by_key(program: Program, key: Optional[str]) -> Optional[Spot]:
+    if not key or ":" not in key:
+        return None
+    kind, _, rank = key.partition(":")
+    items = program.places if kind == "place" else program.desks if kind == "desk" else ()
+    found = [item for item in items if str(item.rank) == rank]
+    if not found:
+        return None
+    return Spot(program, place=found[0], via="remembered") if kind == "place" else \
+        Spot(program, desk=found[0], via="remembered")
+
+
+def choose(program: Program, text: str = "", said: Optional[Location] = None,
+           remembered_key: Optional[str] = None, remembered: Optional[Location] = None) -> Spot:
+    """The most specific desk or place of ``program`` for what the conversation knows (see the module's order)."""
+    return (named_spot(program, text, said or remembered) or local_spot(program, said)
+            or spot_by_key(program, remembered_key) or local_spot(program, remembered)
+            or Spot(program, desk=program.main_desk))
+
+
+# ---- the facts of the chosen record ---------------------------------------------------------------
+
+def _contact_lines(spot: Spot, name: str) -> List[str]:
+    """Phone, FAX, e-mail or extension of the chosen record; a place's contacts each on a line, by name."""
+    desk = spot.desk if spot.place is None else spot.reached_through
+    if desk is not None:
+        value = {"phone": facts.desk_phone(desk), "fax": desk.fax, "email": desk.email,
+                 "extension": None}[name]
+        if not value:
+            return []
+        return [value if spot.place is None else f"{value}（{desk.name}）"]
+    lines = []
+    contacts = spot.place.contacts
+    several = len(contacts) > 1 or contacts[0].name != spot.place.name
+    for contact in contacts:
+        value = {"phone": contact.phone and facts.phone_text(contact.phone, extension=contact.extension),
+                 "fax": contact.fax, "email": None,
+                 "extension": contact.extension and f"内線{contact.extension}"}[name]
+        if value:
+            lines.append(f"{value}（{contact.name}）" if several else value)
+    return lines
+
+
+def _place_lines(spot: Spot) -> List[str]:
+    venue = spot.venue
+    if spot.place is not None:
+        if spot.place.address:
+            return [spot.place.address]
+        return [f"{spot.place.name}（{spot.place.city}）"] if spot.place.city else []
+    address = venue.address or venue.location
+    return [address] if address else []
+
+
+def _hours_lines(spot: Spot) -> List[str]:
+    return [spot.venue.hours_text] if spot.venue.hours_text else []
+
+
+def _reservation_lines(spot: Spot) -> List[str]:
+    venue = spot.venue
+    if venue.reservation:
+        return ["要予約" + (f"（申込先：{spot.reached_through.name}）"
+                           if spot.reached_through is not None and spot.reached_through.role == BOOKING_ROLE
+                           else "")]
+    return []
+
+
+def program_value(db: Session, program: Program, name: str) -> Optional[str]:
+    """A fact of the program's record, as the guide states it (lists as lines); None when not stated."""
+    if name == "target":
+        if not program.eligibility_target:
+            return None
+        conditions = program.eligibility_conditions or []
+        return program.eligibility_target + ("\n" + facts.bullet_lines(conditions) if conditions else "")
+    if name == "limits":
+        if program.limits_text:
+            return program.limits_text
+        limit = rules.visit_limit(db, program.section)
+        return limit.text if limit else None
+    if name == "period":
+        return program.period
+    value = query.field_value(program, name)
+    if value and program.places and facts.points_to_a_list(value):
+        # §16's 「次の窓口や相談会を実施しています」: the list it points to is the program's places
+        return value + "\n" + facts.place_lines(program.places)
+    return value
+
+
+def fact(db: Session, spot: Spot, name: str, label: str) -> Fact:
+    if name in CONTACT_FIELDS:
+        lines = _contact_lines(spot, name)
+    elif name == "address":
+        lines = _place_lines(spot)
+    elif name == "hours":
+        lines = _hours_lines(spot)
+    elif name == "reservation":
+        lines = _reservation_lines(spot)
+    elif name in PROGRAM_FIELDS:
+        value = program_value(db, spot.program, name)
+        lines = [value] if value else []
+    else:
+        raise ValueError(f"unknown field {name!r}")
+    return Fact(name, label, tuple(lines))
+
+
+def answer(db: Session, spot: Spot, names: Sequence[str]) -> Answer:
+    """The facts ``names`` of the chosen record, each labelled, in the order asked."""
+    label_of = labels(db)
+    return Answer(spot, tuple(fact(db, spot, name, label_of.get(name, name)) for name in names))
+
+
+def fact_lines_of(spot: Spot, names: Sequence[str]) -> List[str]:
+    """The lines of facts of the chosen record that need no store lookup (contacts, address, hours)."""
+    finders = {"address": _place_lines, "hours": _hours_lines, "reservation": _reservation_lines}
+    return [line for name in names
+            for line in (finders[name](spot) if name in finders else _contact_lines(spot, name))]
+
+
+def contact_summary(spot: Spot) -> List[str]:
+    """Every contact the chosen record has, labelled: what is given when the asked fact is missing."""
+    lines = []
+    for name, label in (("phone", "電話"), ("fax", "FAX"), ("email", "メール")):
+        lines += [f"{label}：{line}" for line in _contact_lines(spot, name)]
+    return lines

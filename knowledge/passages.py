@@ -1,0 +1,129 @@
+"""The guide's own sentences of each program, for questions no field of the record answers.
+
+「相談は秘密にしてもらえますか」「どんな専門家が来てくれるの」「いつから募集？」: the answer is a sentence or a
+list item of the program's section of the guide, quoted whole with its section. The loader cuts the source text
+(knowledge/source/) into passages, one line each, stored with their program; a question is matched to its
+program's passages by Sudachi's normalized forms, weighted by how rare each is in the guide. A question that matches none well enough gets an
+honest 「記載がありません」 from the caller, never a guess.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge.models import Passage, Synonym
+from knowledge.tokens import morphemes
+
+HEADING = re.compile(r"^#{1,6}\s*(\d{1,2})\s+\S")
+MARKERS = re.compile(r"^[#\-*\s・○◎◇■]+")
+# Lines that are the record's contact fields, answered by the desk choice, not quoted.
+CONTACT_LINE = re.compile(r"TEL|FAX|E-mail|@|^【(担当窓口|問い合わせ先|申込先)】|^所在地")
+MIN_CHARS = 6
+# Words every question about a program has; they say nothing about which sentence answers it.
+QUESTION_TERMS = {"相談", "利用", "出来る", "有る", "聞く", "教える", "知る", "貰う", "呉れる", "何",
+                  "どんな", "如何", "ください", "お願い", "質問", "件", "窓口", "場合", "本当", "大丈夫"}
+LIST_ITEM = re.compile(r"^\s*(?:[-*・]\s*)?[①-⑳]")
+ANNOUNCES_LIST = re.compile(r"以下の|次の(?!受付|開始|日|回|方|月|年|週|営業|機会)")
+SENTENCE_END = re.compile(r"(?<=。)")
+# A passage answers when the weights of the question's terms it holds add up to MIN_SCORE, one of them is rare in
+# the guide (MIN_RAREST: a term in at most about one passage in nine), and it holds MIN_COVERAGE of the terms.
+MIN_SCORE = 2.3
+MIN_RAREST = 2.3
+MIN_COVERAGE = 0.34
+
+
+def guide_passages(source: Path, sections: int) -> Dict[int, List[str]]:
+    """Each numbered program's sentences and list items of the guide's text, cleaned of layout marks, without its
+    contact lines. A sentence that announces a list (「以下の支援措置が利用できます。」) keeps the list with it."""
+    found: Dict[int, List[str]] = {}
+    current: Optional[int] = None
+    announcing = False
+    for raw in source.read_text(encoding="utf-8").splitlines():
+        heading = HEADING.match(raw)
+        if heading and int(heading.group(1)) == (current or 0) + 1 and int(heading.group(1)) <= sections:
+            current, announcing = int(heading.group(1)), False
+            found[current] = []
+            continue
+        line = MARKERS.sub("", raw).strip()
+        if current is None or not line:
+            continue
+        if announcing and LIST_ITEM.match(raw):
+            found[current][-1] += "\n" + line
+            continue
+        announcing = False
+        if len(line) < MIN_CHARS or CONTACT_LINE.search(line):
+            continue
+        for sentence in filter(None, (part.strip() for part in SENTENCE_END.split(line))):
+            if len(sentence) >= MIN_CHARS and sentence not in found[current]:
+                found[current].append(sentence)
+        announcing = bool(ANNOUNCES_LIST.search(line))
+    return found
+
+
+@dataclass(frozen=True)
+class Quote:
+    section: int
+    text: str
+    score: float
+
+
+class PassageIndex:
+    """Terms weighted by how rare they are across the whole guide (a section may have two sentences only, too
+    few to weigh its own terms)."""
+
+    def __init__(self, passages: Dict[int, List[str]], synonyms: Dict[str, str]):
+        self.synonyms = synonyms
+        self.passages = {section: [(text, frozenset(self.terms(text))) for text in texts]
+                         for section, texts in passages.items()}
+        documents = [terms for texts in self.passages.values() for _, terms in texts]
+        frequency: Dict[str, int] = {}
+        for terms in documents:
+            for term in terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        self.weight = {term: math.log(1 + len(documents) / count) for term, count in frequency.items()}
+
+    def terms(self, text: str) -> List[str]:
+        return [self.synonyms.get(term, term) for term, _ in morphemes(text) if term not in QUESTION_TERMS]
+
+    def best(self, section: int, question: str) -> Optional[Quote]:
+        asked = [t for t in dict.fromkeys(self.terms(question)) if t in self.weight]
+        if not asked:
+            return None
+        scored = []
+        for rank, (text, terms) in enumerate(self.passages.get(section, [])):
+            matched = [t for t in asked if t in terms]
+            if matched:
+                scored.append((sum(self.weight[t] for t in matched), len(matched), -rank, text,
+                               max(self.weight[t] for t in matched)))
+        if not scored:
+            return None
+        score, count, _, text, rarest = max(scored)
+        if score < MIN_SCORE or rarest < MIN_RAREST or count / len(asked) < MIN_COVERAGE:
+            return None
+        return Quote(section, text, score)
+
+
+@lru_cache(maxsize=4)
+def _index(url: str, version: str) -> PassageIndex:  # version: rebuild when the data changes
+    from knowledge.db import session
+
+    with session(url) as db:
+        synonyms = {s.term: s.canonical for s in db.execute(select(Synonym)).scalars()}
+        passages: Dict[int, List[str]] = {}
+        for row in db.execute(select(Passage).order_by(Passage.program_section, Passage.rank)).scalars():
+            passages.setdefault(row.program_section, []).append(row.text)
+    return PassageIndex(passages, synonyms)
+
+
+def best_quote(db: Session, section: int, question: str) -> Optional[Quote]:
+    """The guide's sentence of program ``section`` that answers ``question``, or None when none does."""
+    from knowledge.query import cache_key
+
+    return _index(*cache_key(db)).best(section, question)
