@@ -19,8 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import List, Set
 
-from bot.actions.followup import VALUE_FIELDS
-from bot.actions.intents import FIELD_OF_INTENT
+from bot.actions.followup import MISSING_FIELDS, OWN_SENTENCE_FIELDS
 from bot.program_intents import PROGRAM_ACTION, intent_of_slug, is_program_intent
 from eval import cases
 from knowledge import catalog
@@ -41,7 +40,7 @@ def sent_by_code(actions: Path = ROOT / "bot" / "actions") -> Set[str]:
     names = set(re.findall(r'"(utter_[a-z_]+)"', code)) - place_bases
     names |= {f"{base}_{kind}" for base in place_bases for kind in ("city", "area")}
     for prefix in re.findall(r'f"(utter_[a-z_]+_)\{', code):
-        fields = VALUE_FIELDS if prefix == "utter_answer_" else FIELD_OF_INTENT.values()
+        fields = OWN_SENTENCE_FIELDS if prefix == "utter_answer_" else MISSING_FIELDS
         names |= {prefix + field for field in fields}
     return names
 

@@ -13,6 +13,8 @@ from knowledge.models import Program
 
 SLOT_PROGRAM = "program"
 SLOT_LOCATION = "location"
+# The desk or place of the program in focus chosen by name (「計画策定支援の番号」): knowledge/answers.py Spot.key.
+SLOT_SPOT = "spot"
 # The general desk offered when nothing fits (the guide's §16, よろず支援拠点: 経営課題全般の相談).
 GENERAL_DESK_SECTION = 16
 # Topics offered as buttons when the assistant could not understand: the most asked-for programs.

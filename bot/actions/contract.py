@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Text, TypedDict
 
+from knowledge import answers
 from knowledge.models import Program
 
 CHOOSE_PROGRAM_INTENT = "choose_program"
@@ -20,8 +21,8 @@ class _CardKeys(TypedDict):
     section: int
     slug: Text
     name: Text
-    desk: Text   # the main desk's name
-    phone: Text  # the main desk's phone, as dialled (its note, if any, is in the reply text)
+    desk: Text   # the chosen desk's or place's name (knowledge/answers.py), the main desk's when none is chosen
+    phone: Text  # its first phone, as dialled (notes and extensions are in the reply text)
 
 
 class ProgramCard(_CardKeys, total=False):
@@ -41,19 +42,33 @@ class Button(TypedDict):
     payload: Text
 
 
-def program_card(program: Program) -> ProgramCard:
-    desk = program.main_desk
-    card = ProgramCard(section=program.section, slug=program.slug, name=program.name, desk=desk.name,
-                       phone=desk.phone or "")
-    for key, value in (("email", desk.email), ("hours", desk.hours_text), ("cost", program.cost_text)):
+def _dialled(spot: answers.Spot) -> Text:
+    """The spot's first phone as dialled: a place's first contact, else the desk that answers for it."""
+    if spot.place is not None and spot.place.contacts:
+        return next((c.phone for c in spot.place.contacts if c.phone), "")
+    desk = spot.desk if spot.place is None else spot.reached_through
+    return desk.phone or ""
+
+
+def program_card(program: Program, spot: Optional[answers.Spot] = None) -> ProgramCard:
+    """The program's card, showing the desk or place the conversation chose (the main desk by default)."""
+    spot = spot if spot is not None and spot.program.section == program.section else \
+        answers.Spot(program, desk=program.main_desk)
+    desk = spot.desk if spot.place is None else spot.reached_through
+    card = ProgramCard(section=program.section, slug=program.slug, name=program.name, desk=spot.name,
+                       phone=_dialled(spot))
+    for key, value in (("email", desk.email if desk else None), ("hours", spot.venue.hours_text),
+                       ("cost", program.cost_text)):
         if value:
             card[key] = value
     return card
 
 
-def programs_payload(programs: Iterable[Program]) -> Optional[ProgramsPayload]:
-    """The turn's ``custom`` message, or None (no custom message at all) when there is nothing to recommend."""
-    cards = [program_card(p) for p in programs]
+def programs_payload(programs: Iterable[Program], spot: Optional[answers.Spot] = None
+                     ) -> Optional[ProgramsPayload]:
+    """The turn's ``custom`` message, or None (no custom message at all) when there is nothing to recommend.
+    ``spot``: the desk or place chosen for its program (knowledge/answers.py)."""
+    cards = [program_card(p, spot) for p in programs]
     return ProgramsPayload(programs=cards) if cards else None
 
 

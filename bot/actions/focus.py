@@ -7,12 +7,14 @@ program's text.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
-from bot.actions.common import SLOT_PROGRAM, latest_text
-from knowledge import query
+from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, SLOT_SPOT, latest_text
+from knowledge import answers, query
+from knowledge.locations import find_location
 from knowledge.models import Program
 
 
@@ -43,3 +45,20 @@ def named(db, tracker: Tracker) -> Optional[Program]:
 def program_in_focus(db, tracker: Tracker) -> Optional[Program]:
     """What a follow-up (field, place, rule) is about: a program it names, else the remembered one."""
     return named(db, tracker) or remembered(db, tracker)
+
+
+def spot_in_focus(db, tracker: Tracker, program: Program) -> Tuple[answers.Spot, List[Dict[Text, Any]]]:
+    """The desk or place of ``program`` this turn speaks of (knowledge/answers.py decides), and the slots that
+    remember it: the town said now, and a desk or place chosen by name (a sub-service stays chosen)."""
+    text = latest_text(tracker)
+    said = find_location(db, text) if not text.startswith("/") else None
+    remembered_town = tracker.get_slot(SLOT_LOCATION)
+    earlier = find_location(db, remembered_town) if remembered_town else None
+    before = remembered(db, tracker)
+    key = tracker.get_slot(SLOT_SPOT) if before is not None and before.section == program.section else None
+    spot = answers.choose(program, text, said, key, earlier)
+    chosen = spot.key if spot.via in ("named", "remembered") else None
+    events: List[Dict[Text, Any]] = [SlotSet(SLOT_SPOT, chosen)] if chosen != tracker.get_slot(SLOT_SPOT) else []
+    if said is not None:
+        events.append(SlotSet(SLOT_LOCATION, said.municipality or said.area))
+    return spot, events

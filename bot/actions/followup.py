@@ -1,8 +1,12 @@
-"""Follow-up questions about the program under discussion: 「費用はかかりますか」「FAX番号を知りたい」."""
+"""Follow-up questions about the program under discussion: 「費用はかかりますか」「FAXとメール両方教えて」.
+
+Which desk or place the answer speaks of, and its facts, come from one call to the knowledge layer
+(knowledge/answers.py); this module only picks the sentence that renders them.
+"""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -14,13 +18,17 @@ from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text, topic_p
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
-from knowledge import facts, query, rules
+from knowledge import answers, facts, passages, query
 from knowledge.hours import JST
 from knowledge.locations import find_location
 from knowledge.models import Program
 
-# Fields answered with the guide's text shown whole (utter_answer_<field>); place and hours have replies of their own.
-VALUE_FIELDS = ("cost", "phone", "fax", "email", "target", "limits", "how_to_apply")
+# Program facts asked alone keep their own sentence (utter_answer_<field> / utter_missing_<field>).
+OWN_SENTENCE_FIELDS = ("cost", "target", "limits", "how_to_apply")
+# Fields whose absence has a sentence of its own (utter_missing_<field>); other missing facts: utter_missing_facts.
+MISSING_FIELDS = (*OWN_SENTENCE_FIELDS, "place")
+# The intent's field, as the knowledge layer names it (「場所」 is the chosen record's address).
+LAYER_FIELD = {"place": "address"}
 
 
 def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, Any]]:
@@ -29,40 +37,50 @@ def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, A
     return []
 
 
-def say_missing(dispatcher: CollectingDispatcher, program: Program, field: Text) -> None:
-    desk = program.main_desk
+def first_phone(spot: answers.Spot) -> Text:
+    lines = answers.contact_summary(spot)
+    return next((line.removeprefix("電話：") for line in lines if line.startswith("電話：")), "")
+
+
+def say_missing(dispatcher: CollectingDispatcher, spot: answers.Spot, field: Text) -> None:
+    program = spot.program
     dispatcher.utter_message(response=f"utter_missing_{field}", name=program.name, section=program.section,
-                             desk=desk.name, phone=facts.desk_phone(desk),
-                             json_message=programs_payload([program]))
+                             desk=spot.name, phone=first_phone(spot),
+                             json_message=programs_payload([program], spot))
 
 
-def say_hours(dispatcher: CollectingDispatcher, db, program: Program, now: datetime) -> bool:
-    """Hours of the first desk or place that has them, and whether it is open now."""
-    where = next(iter(query.with_hours(program)), None)
+def say_hours(dispatcher: CollectingDispatcher, db, spot: answers.Spot, now: datetime) -> bool:
+    """Hours of the chosen desk or place (the main desk: of the first record that has them), and whether it
+    is open now."""
+    program = spot.program
+    where = spot.venue if spot.venue.hours else (next(iter(query.with_hours(program)), None) if spot.is_main
+                                                  else None)
     if where is None:
         return False
     status = query.open_status(db, where, now)
     values = dict(name=program.name, section=program.section, where=where.name, hours=status.hours_text,
-                  json_message=programs_payload([program]))
-    if status.is_open is None:
+                  json_message=programs_payload([program], spot))
+    if status.is_open is None or (not status.is_open and not status.next_opening):
         dispatcher.utter_message(response="utter_answer_hours_unknown", **values)
     elif status.is_open:
         dispatcher.utter_message(response="utter_answer_hours_open", **values)
-    elif status.next_opening:
+    else:
         dispatcher.utter_message(response="utter_answer_hours_closed",
                                  next_open=facts.moment_text(status.next_opening), **values)
-    else:
-        dispatcher.utter_message(response="utter_answer_hours_unknown", **values)
     return True
 
 
-def say_places(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
-    """The desk's address, and the program's places: the nearest ones when the message names a town."""
-    desk = program.main_desk
-    address = desk.address or desk.location
-    payload = programs_payload([program])
+def say_places(dispatcher: CollectingDispatcher, db, spot: answers.Spot, text: Text) -> None:
+    """The main desk's address and the program's places (the nearest when the message names a town); a chosen
+    desk or place: its own."""
+    program = spot.program
+    payload = programs_payload([program], spot)
+    if not spot.is_main:
+        say_facts(dispatcher, db, spot, ["address"])
+        return
     location = find_location(db, text) if program.places else None
     near = query.places_near(program, location) if location else ()
+    address = answers.fact(db, spot, "address", "").lines
     if near:
         response, where = location_response("utter_answer_place_near", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
@@ -72,48 +90,90 @@ def say_places(dispatcher: CollectingDispatcher, db, program: Program, text: Tex
                                  places=facts.place_lines(program.places), json_message=payload)
     elif address:
         dispatcher.utter_message(response="utter_answer_place", name=program.name, section=program.section,
-                                 desk=desk.name, address=address, json_message=payload)
+                                 desk=spot.name, address=address[0], json_message=payload)
     else:
-        say_missing(dispatcher, program, "place")
+        say_missing(dispatcher, spot, "place")
 
 
-def field_value(db, program: Program, field: Text) -> Optional[Text]:
-    """The guide's text for one field, whole; lists (phones of several desks, conditions) as lines."""
-    if field in ("phone", "fax", "email"):
-        return "\n".join(facts.field_lines(program, field)) or None
-    if field == "target":
-        target = program.eligibility_target
-        conditions = program.eligibility_conditions or []
-        if not target:
-            return None
-        return target + ("\n" + facts.bullet_lines(conditions) if conditions else "")
-    if field == "limits":
-        if program.limits_text:
-            return program.limits_text
-        limit = rules.visit_limit(db, program.section)
-        return limit.text if limit else None
-    value = query.field_value(program, field)
-    if value and program.places and facts.points_to_a_list(value):
-        # §16's 「次の窓口や相談会を実施しています」: the list it points to is the program's places
-        return value + "\n" + facts.place_lines(program.places)
-    return value
+def fact_lines(found: Sequence[answers.Fact]) -> Text:
+    return "\n".join(f"{fact.label}：{line}" for fact in found for line in fact.lines)
 
 
-def answer_field(dispatcher: CollectingDispatcher, db, program: Program, field: Text, text: Text) -> None:
-    if field == "hours":
-        if not say_hours(dispatcher, db, program, datetime.now(JST)):
-            say_missing(dispatcher, program, "hours")
-        return
-    if field == "place":
-        say_places(dispatcher, db, program, text)
-        return
-    assert field in VALUE_FIELDS, field
-    value = field_value(db, program, field)
-    if not value:
-        say_missing(dispatcher, program, field)
-        return
-    dispatcher.utter_message(response=f"utter_answer_{field}", name=program.name, section=program.section,
-                             value=value, json_message=programs_payload([program]))
+def say_facts(dispatcher: CollectingDispatcher, db, spot: answers.Spot, names: Sequence[Text]) -> None:
+    """Every fact asked, labelled, in one reply; what the chosen record lacks is said plainly, with what it has."""
+    answer = answers.answer(db, spot, names)
+    program = spot.program
+    values = dict(name=program.name, section=program.section, where=spot.name,
+                  json_message=programs_payload([program], spot))
+    missing = "・".join(f.label for f in answer.missing)
+    if not answer.found:
+        contacts = "\n".join(answers.contact_summary(spot)) or "（支援ガイドに連絡先の記載がありません）"
+        dispatcher.utter_message(response="utter_missing_facts", missing=missing, contacts=contacts, **values)
+    elif answer.missing:
+        dispatcher.utter_message(response="utter_answer_facts_partial", facts=fact_lines(answer.found),
+                                 missing=missing, **values)
+    else:
+        dispatcher.utter_message(response="utter_answer_facts", facts=fact_lines(answer.found), **values)
+
+
+def say_quote(dispatcher: CollectingDispatcher, db, spot: answers.Spot, question: Text) -> bool:
+    """A question no field answers (「相談は秘密にしてもらえますか」): the guide's own sentence that answers it,
+    quoted whole with its section; False when the program's text holds none."""
+    quote = passages.best_quote(db, spot.program.section, question)
+    if quote is None:
+        return False
+    dispatcher.utter_message(response="utter_answer_quote", name=spot.program.name, section=spot.program.section,
+                             quote=quote.text, desk=spot.name, phone=first_phone(spot),
+                             json_message=programs_payload([spot.program], spot))
+    return True
+
+
+def say_guide_silent(dispatcher: CollectingDispatcher, spot: answers.Spot) -> None:
+    """The guide says nothing that answers the question: say so, and give the chosen desk."""
+    contacts = "\n".join(answers.contact_summary(spot))
+    dispatcher.utter_message(response="utter_guide_silent", name=spot.program.name, section=spot.program.section,
+                             desk=spot.name, contacts=contacts, json_message=programs_payload([spot.program], spot))
+
+
+def answer_free(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program
+                ) -> List[Dict[Text, Any]]:
+    """Any question about the program in focus that no field answers: the guide's sentence, or 記載がありません."""
+    spot, events = focus.spot_in_focus(db, tracker, program)
+    if not say_quote(dispatcher, db, spot, latest_text(tracker)):
+        say_guide_silent(dispatcher, spot)
+    moved = tracker.get_slot(SLOT_PROGRAM) != str(program.section)
+    return [*events, *([SlotSet(SLOT_PROGRAM, str(program.section))] if moved else [])]
+
+
+def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program,
+                    field: Optional[Text]) -> List[Dict[Text, Any]]:
+    """Answer what the message asks about ``program`` (every fact it names, else the intent's ``field``), from
+    the desk or place the conversation points to. Returns the slots to set."""
+    text = latest_text(tracker)
+    spot, events = focus.spot_in_focus(db, tracker, program)
+    named = answers.fields_asked(db, text, program)
+    asked = named or ([LAYER_FIELD.get(field, field)] if field else [])
+    events = [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
+    if not named and not text.startswith("/") and say_quote(dispatcher, db, spot, text):
+        pass  # no word of any field, and the guide has a sentence that answers it (「秘密にしてもらえますか」)
+    elif not asked:
+        say_facts(dispatcher, db, spot, ["phone"])
+    elif asked == ["hours"]:
+        if not say_hours(dispatcher, db, spot, datetime.now(JST)):
+            say_facts(dispatcher, db, spot, asked)
+    elif asked == ["address"]:
+        say_places(dispatcher, db, spot, text)
+    elif len(asked) == 1 and asked[0] in OWN_SENTENCE_FIELDS:
+        value = answers.program_value(db, program, asked[0])
+        if value:
+            dispatcher.utter_message(response=f"utter_answer_{asked[0]}", name=program.name,
+                                     section=program.section, value=value,
+                                     json_message=programs_payload([program], spot))
+        else:
+            say_missing(dispatcher, spot, asked[0])
+    else:
+        say_facts(dispatcher, db, spot, asked)
+    return events
 
 
 class ActionAnswerField(AssistantAction):
@@ -125,5 +185,4 @@ class ActionAnswerField(AssistantAction):
         field = FIELD_OF_INTENT.get(latest_intent(tracker) or "")
         if program is None or field is None:
             return ask_program_first(dispatcher, db)
-        answer_field(dispatcher, db, program, field, latest_text(tracker))
-        return [SlotSet(SLOT_PROGRAM, str(program.section))]
+        return answer_question(dispatcher, tracker, db, program, field)

@@ -12,26 +12,31 @@ from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_text
 from bot.actions.contract import programs_payload
 from bot.actions.places import location_response
-from knowledge import facts, query
+from knowledge import answers, facts, query
 from knowledge.locations import Location, find_location
 from knowledge.models import Program
 
 
-def answer_location(dispatcher: CollectingDispatcher, db, program: Optional[Program], location: Location
-                    ) -> List[Dict[Text, Any]]:
-    """Remember where the user is; for the program under discussion, the nearest desk or place."""
+def answer_location(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Optional[Program],
+                    location: Location) -> List[Dict[Text, Any]]:
+    """Remember where the user is; for the program under discussion, the local desk, room or venue (with the
+    desk that takes its bookings when it lists no contacts of its own), else the desk that serves every town."""
     events = [SlotSet(SLOT_LOCATION, location.municipality or location.area)]
     if program is None:
         response, where = location_response("utter_location_saved", location)
         dispatcher.utter_message(response=response, **where)
         return events
-    payload = programs_payload([program])
+    spot, spot_events = focus.spot_in_focus(db, tracker, program)
+    payload = programs_payload([program], spot)
     near = query.places_near(program, location) if program.places else ()
     desk = program.main_desk
     if near:
+        reached = spot.reached_through if spot.place in near else None
+        lines = facts.place_lines(near) + (f"\n予約・お問い合わせ：{reached.name}\n" + "\n".join(
+            answers.contact_summary(spot)) if reached is not None else "")
         response, where = location_response("utter_location_places", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
-                                 places=facts.place_lines(near), json_message=payload, **where)
+                                 places=lines, json_message=payload, **where)
     elif program.places:
         response, where = location_response("utter_location_no_local_place", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
@@ -40,7 +45,7 @@ def answer_location(dispatcher: CollectingDispatcher, db, program: Optional[Prog
         response, where = location_response("utter_location_same_desk", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
                                  desk=desk.name, contacts=facts.contacts(desk), json_message=payload, **where)
-    return [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
+    return [*events, *spot_events, SlotSet(SLOT_PROGRAM, str(program.section))]
 
 
 class ActionAnswerLocation(AssistantAction):
@@ -52,4 +57,4 @@ class ActionAnswerLocation(AssistantAction):
         if location is None:
             dispatcher.utter_message(response="utter_location_unknown")
             return []
-        return answer_location(dispatcher, db, focus.program_in_focus(db, tracker), location)
+        return answer_location(dispatcher, tracker, db, focus.program_in_focus(db, tracker), location)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -10,13 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, parsing, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, entity_value, latest_intent, latest_text, program_key
+from bot.actions.common import SLOT_PROGRAM, entity_value, latest_intent, latest_text, program_key
 from bot.actions.contract import program_buttons, programs_payload
-from bot.actions.followup import FIELD_OF_INTENT, answer_field
-from bot.actions.places import location_response
+from bot.actions.followup import FIELD_OF_INTENT, answer_question
 from bot.program_intents import intent_of_slug, slug_of_intent
-from knowledge import facts, query
-from knowledge.locations import Location, find_location
+from knowledge import answers, facts, query
 from knowledge.models import Program
 
 # Situations the guide serves with several programs; sections in the order of the buttons.
@@ -29,26 +27,26 @@ NEED_WORDS = {"need_market_expansion": "販路", "need_expert_dispatch": "専門
 TYPED_SECTION = re.compile(r"(?<![0-9])([0-9]{1,2})\s{0,3}番")
 
 
-def location_events(db, tracker: Tracker) -> Tuple[Optional[Location], List[Dict[Text, Any]]]:
-    """A place named in this message wins over the remembered one, and is remembered."""
-    said = find_location(db, latest_text(tracker))
-    if said:
-        return said, [SlotSet(SLOT_LOCATION, said.municipality or said.area)]
-    remembered = tracker.get_slot(SLOT_LOCATION)
-    return (find_location(db, remembered) if remembered else None), []
+def spot_lines(spot: answers.Spot) -> Text:
+    """The chosen record's address (or where it is) and contacts, one labelled line each."""
+    place = answers.fact_lines_of(spot, ["address"])
+    return "\n".join([*(f"場所：{line}" for line in place), *answers.contact_summary(spot)])
 
 
 def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program) -> List[Dict[Text, Any]]:
-    """The recommendation: what it is, the desk and its contacts; then the nearest place if one is known."""
-    location, events = location_events(db, tracker)
+    """The recommendation: what it is and its desk. When the conversation points to a local desk or room (the
+    user's town) or a sub-service, that one leads as 【窓口】 and the program's main desk follows, labelled."""
+    spot, events = focus.spot_in_focus(db, tracker, program)
     desk = program.main_desk
-    dispatcher.utter_message(response="utter_recommend", name=program.name, section=program.section,
-                             summary=program.summary, desk=desk.name, contacts=facts.contacts(desk),
-                             json_message=programs_payload([program]))
-    near = query.places_near(program, location) if location and program.places else ()
-    if near:
-        response, where = location_response("utter_recommend_near", location)
-        dispatcher.utter_message(response=response, places=facts.place_lines(near[:1]), **where)
+    payload = programs_payload([program], spot)
+    if spot.is_main:
+        dispatcher.utter_message(response="utter_recommend", name=program.name, section=program.section,
+                                 summary=program.summary, desk=desk.name, contacts=facts.contacts(desk),
+                                 json_message=payload)
+    else:
+        dispatcher.utter_message(response="utter_recommend_local", name=program.name, section=program.section,
+                                 summary=program.summary, desk=spot.name, contacts=spot_lines(spot),
+                                 main_desk=desk.name, main_contacts=facts.contacts(desk), json_message=payload)
     return [SlotSet(SLOT_PROGRAM, str(program.section)), *events]
 
 
@@ -93,8 +91,7 @@ class ActionRecommendProgram(AssistantAction):
             followup = understanding.best_followup(tracker.latest_message)
             if current is not None and program.section == current.section and followup in FIELD_OF_INTENT:
                 # 「その知財の窓口ってどこ？」 about the program already under discussion: answer the question
-                answer_field(dispatcher, db, program, FIELD_OF_INTENT[followup], latest_text(tracker))
-                return [SlotSet(SLOT_PROGRAM, str(program.section))]
+                return answer_question(dispatcher, tracker, db, program, FIELD_OF_INTENT[followup])
         return recommend(dispatcher, tracker, db, program)
 
 

@@ -16,7 +16,7 @@ from bot.actions import focus, parsing
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text
 from bot.actions.contract import programs_payload
-from bot.actions.followup import answer_field, ask_program_first
+from bot.actions.followup import answer_question, ask_program_first
 from bot.actions.program import ask_which
 from knowledge import facts, query, rules
 from knowledge.models import Program
@@ -164,14 +164,12 @@ class ActionAnswerRule(AssistantAction):
             if program is None:
                 ask_which(dispatcher, cost_share_programs(db))
                 return []
-            if rules.cost_share_frames(db, program.section):
-                say_cost_share(dispatcher, db, program, text)
-            else:  # a program without a cost share: its cost, as the guide gives it
-                answer_field(dispatcher, db, program, "cost", text)
+            if not rules.cost_share_frames(db, program.section):  # no cost share: its cost, as the guide says
+                return answer_question(dispatcher, tracker, db, program, "cost")
+            say_cost_share(dispatcher, db, program, text)
             return [SlotSet(SLOT_PROGRAM, str(program.section))]
         if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
-            answer_field(dispatcher, db, program, "target", text)  # 「うちは対象？」 about the program in focus
-            return [SlotSet(SLOT_PROGRAM, str(program.section))]
+            return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
         innovation = query.program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)

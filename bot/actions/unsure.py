@@ -18,7 +18,7 @@ from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
-from bot.actions.followup import FIELD_OF_INTENT, answer_field
+from bot.actions.followup import FIELD_OF_INTENT, answer_free, answer_question
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from bot.limits import MAX_MESSAGE_CHARS
@@ -58,14 +58,15 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     location = find_location(db, latest_text(tracker)) if current is not None else None
     if location is not None and not is_program_intent_of_other(top, current):
         # 「八戸市の場合はどこですか」 half-read even as out of scope: a town named mid-conversation
-        return answer_location(dispatcher, db, current, location)
+        return answer_location(dispatcher, tracker, db, current, location)
     if current is not None and top not in NEVER_IN_FOCUS:
         followup = top if top in FIELD_OF_INTENT else understanding.best_followup(tracker.latest_message)
         if followup in FIELD_OF_INTENT and not is_program_intent_of_other(top, current):
-            answer_field(dispatcher, db, current, FIELD_OF_INTENT[followup], latest_text(tracker))
-            return [SlotSet(SLOT_PROGRAM, str(current.section))]
-        answer_in_focus(dispatcher, current, others)
-        return []
+            return answer_question(dispatcher, tracker, db, current, FIELD_OF_INTENT[followup])
+        if others and is_program_intent(top):
+            answer_in_focus(dispatcher, current, others)
+            return []
+        return answer_free(dispatcher, tracker, db, current)
     if len(others) == 1:
         dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
                                  buttons=program_buttons(others), json_message=programs_payload(others))
@@ -94,7 +95,8 @@ def is_program_intent_of_other(intent, program) -> bool:
 
 
 class ActionFallback(AssistantAction):
-    """Out of scope, said with confidence: an honest answer with the general desk, no program."""
+    """Out of scope, said with confidence: with a program under discussion, the guide's sentence that answers it or
+    that the guide is silent (with its desk); else an honest answer with the general desk, no program."""
 
     def name(self) -> Text:
         return "action_fallback"
@@ -103,6 +105,9 @@ class ActionFallback(AssistantAction):
         return "fallback"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        current = focus.program_in_focus(db, tracker)
+        if current is not None:  # 「駐車場はありますか」 mid-conversation: the guide's sentence, or that it is silent
+            return answer_free(dispatcher, tracker, db, current)
         offer_topics(dispatcher, db, "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope"
                      else "utter_low_confidence")
         return []

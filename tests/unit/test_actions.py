@@ -214,14 +214,18 @@ def test_missing_field_is_said_honestly(db):
     assert f"電話：{facts.desk_phone(program.main_desk)}" in result.text
 
 
-def test_several_desks_each_give_their_phone(db):
+def test_the_main_desk_answers_unless_a_desk_of_its_own_is_named(db):
+    """A program with several desks: a plain 「電話は？」 gets the main desk only; a sub-service or desk named
+    (knowledge data: the desk's name, aliases, serves) gets that desk's number and not the main one's."""
     program = next((p for p in query.all_programs(db) if sum(bool(d.phone) for d in p.desks) > 1), None)
     assert program, "no program has several desks with a phone in the store"
-    phones = [facts.desk_phone(d) for d in program.desks if d.phone]
+    main, other = program.main_desk, next(d for d in program.desks[1:] if d.phone and (d.serves or d.aliases))
     result = run(ActionAnswerField(), "電話は？", "ask_phone", slots={"program": str(program.section)})
-    assert result.text.count("電話：") == len(phones) and result.programs[0][0]["section"] == program.section
-    for phone in phones:
-        assert f"電話：{phone}" in result.text
+    assert f"電話：{facts.desk_phone(main)}" in result.text and other.phone not in result.text
+    word = (other.serves or other.aliases)[0]
+    result = run(ActionAnswerField(), f"{word}の電話は？", "ask_phone", slots={"program": str(program.section)})
+    assert f"電話：{facts.desk_phone(other)}" in result.text and main.phone not in result.text
+    assert result.programs[0][0]["section"] == program.section and result.programs[0][0]["phone"] == other.phone
 
 
 def test_location_narrows_to_the_regional_desk(db):

@@ -280,11 +280,11 @@ def test_every_action_apologises_when_its_work_fails(store, name, monkeypatch):
 
 
 def test_half_an_answer_is_not_sent_with_the_apology(store, monkeypatch):
-    """A failure after the recommendation was uttered (here: the nearby place) drops the half-built answer."""
+    """A failure after the recommendation was uttered (here: remembering the program) drops the half-built answer."""
     def fail(*args, **kwargs):
         raise OverflowError("cannot convert float infinity to integer")
 
-    monkeypatch.setattr(program, "location_response", fail)
+    monkeypatch.setattr(program, "SlotSet", fail)
     result = run(ActionRecommendProgram(), "八戸で起業したい", "program_startup_support")
     assert [m.get("text") for m in result.messages] == [APOLOGY] and result.programs == []
 

@@ -165,7 +165,7 @@ def test_a_reload_with_new_facts_is_read_at_once(tmp_path):
     from knowledge.loader import DATA_DIR, load
 
     changed = tmp_path / "data"
-    shutil.copytree(DATA_DIR, changed, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__", "source"))
+    shutil.copytree(DATA_DIR, changed, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__"))
     [path] = (changed / "programs").glob("21_*.yml")
     record = yaml.safe_load(path.read_text(encoding="utf-8"))
     record["desks"][0]["phone"] = "017-999-0000"

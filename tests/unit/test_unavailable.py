@@ -172,7 +172,7 @@ RELOADS = 40
 def version(tmp_path: Path, name: str, phone: str, email: str, cost: str) -> Path:
     """A copy of the knowledge data with §21's phone, e-mail (its desk) and cost (its program row) changed."""
     data = tmp_path / name
-    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__", "source"))
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__"))
     [path] = (data / "programs").glob(f"{SECTION:02d}_*.yml")
     program = yaml.safe_load(path.read_text(encoding="utf-8"))
     program["desks"][0].update(phone=phone, email=email)
