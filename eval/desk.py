@@ -56,8 +56,8 @@ def load_cases(names: Iterable[str] = PARTS) -> List[Case]:
     for name in names:
         data = yaml.safe_load((DESK_DIR / name).read_text(encoding="utf-8"))
         if "conversations" in data:
-            cases += [Case(c["id"], c["kind"], int(c["section"]), tuple(c["turns"]), tuple(map(str, c.get("expect") or ())),
-                           c.get("expect_yen")) for c in data["conversations"]]
+            cases += [Case(c["id"], c["kind"], int(c["section"]), tuple(c["turns"]),
+                           tuple(map(str, c.get("expect") or ())), c.get("expect_yen")) for c in data["conversations"]]
         else:
             cases += [Case(q["id"], "staff", int(q["section"]), (q["text"],), tuple(map(str, q.get("expect") or ())))
                       for q in data["queries"]]
@@ -166,9 +166,12 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="another checkout to evaluate (its own trained model), for before/after figures")
+    parser.add_argument("--model", help="the model to serve (default: this checkout's, trained if needed)")
     args = parser.parse_args()
     cases = load_cases((*PARTS, STAFF))
-    replies = converse([list(c.turns) for c in cases], trained_model(), ROOT)
+    replies = converse([list(c.turns) for c in cases], args.model or trained_model(), args.project)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/kb.db"
         load(url)

@@ -108,16 +108,19 @@ def labels(db: Session) -> dict:
     return {f["name"]: f["label"] for f in question_fields(db)}
 
 
-def fields_asked(db: Session, text: str, program: Optional[Program] = None) -> List[str]:
+def fields_asked(db: Session, text: str, program: Optional[Program] = None, followup: bool = True) -> List[str]:
     """The facts a message asks for, in the order it names them (「FAXとメール」→ fax, email); longest word first
     at each position, and a matched stretch is not matched again (「FAX番号」 is not also a phone question).
-    The names of ``program``'s desks and places are not questions (「無料相談会」 does not ask the cost)."""
+    The names of ``program``'s desks and places are not questions (「無料相談会」 does not ask the cost).
+    ``followup``: the program is already under discussion, so words that in a first message describe the situation
+    (「募集」「時間」) ask for a fact too."""
     haystack = normalize(text)
     if program is not None:
         for name in sorted({n for venue in [*program.desks, *program.places] for n in _names_of(venue)},
                            key=len, reverse=True):
             haystack = haystack.replace(name, "\0" * len(name))
-    words = sorted(((normalize(w), f["name"]) for f in question_fields(db) for w in f["words"]),
+    words = sorted(((normalize(w), f["name"]) for f in question_fields(db)
+                    for w in [*f["words"], *(f.get("followup_words", []) if followup else [])]),
                    key=lambda item: -len(item[0]))
     found: List[Tuple[int, str]] = []
     for word, name in words:
@@ -137,24 +140,41 @@ def _names_of(venue: Union[Desk, Place]) -> List[str]:
     return [normalize(n) for n in names if len(normalize(n)) >= SHORTEST_NAME]
 
 
+def _longest_named(names: Sequence[str], haystack: str) -> int:
+    return max((len(name) for name in names if name in haystack), default=0)
+
+
+def _is_near(venue: Union[Desk, Place], location: Optional[Location]) -> bool:
+    return location is not None and (venue.city == location.municipality if location.municipality
+                                     else venue.area == location.area)
+
+
 def named_spot(program: Program, text: str, location: Optional[Location] = None) -> Optional[Spot]:
-    """A desk (other than the main one) or place of the program that the message names; the longest name wins,
-    and among places of one kind named alike (「サテライト」), the one in the user's town."""
+    """A desk or place of the program that the message names (its name, an alias, or what it serves; the main
+    desk only by what it serves, its name being the default anyway). The longest name wins; a word that names
+    several places alike (「サテライト」「無料相談会」) names the one in the user's town, else the desk serving it."""
     haystack = normalize(text)
-    hits: List[Tuple[int, int, Spot]] = []
     main_names = set(_names_of(program.main_desk))
-    for desk in program.desks[1:]:
-        for name in set(_names_of(desk)) - main_names:
-            if name in haystack:
-                hits.append((len(name), 1, Spot(program, desk=desk, via="named")))
-    for place in program.places:
-        for name in _names_of(place):
-            if name in haystack:
-                local = location is not None and place.city == location.municipality
-                hits.append((len(name), 2 + local, Spot(program, place=place, via="named")))
-    if not hits:
-        return None
-    return max(hits, key=lambda hit: hit[:2])[2]
+    desks = []
+    for desk in program.desks:
+        names = ([normalize(n) for n in desk.serves or []] if desk is program.main_desk
+                 else [n for n in _names_of(desk) if n not in main_names])
+        length = _longest_named(names, haystack)
+        if length:
+            desks.append((length, -desk.rank, desk))
+    places = [(length, place) for place in program.places
+              if (length := _longest_named(_names_of(place), haystack))]
+    if places:
+        best = max(length for length, _ in places)
+        top = [place for length, place in places if length == best]
+        if len(top) == 1 and best >= max((length for length, _, _ in desks), default=0):
+            return Spot(program, place=top[0], via="named")
+        near = [place for place in top if _is_near(place, location)]
+        if near:
+            return Spot(program, place=near[0], via="named")
+    if desks:
+        return Spot(program, desk=max(desks, key=lambda hit: hit[:2])[2], via="named")
+    return Spot(program, place=top[0], via="named") if places else None
 
 
 def local_spot(program: Program, location: Optional[Location], via: str = "place") -> Optional[Spot]:

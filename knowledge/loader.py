@@ -201,8 +201,8 @@ def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Pro
 
 
 # Children first, so deleting never trips a foreign key.
-_TABLES_IN_DELETE_ORDER = (models.Passage, models.Contact, models.Place, models.Desk, models.Offer, models.Rule, models.Program,
-                           models.Municipality, models.Area, models.Synonym, models.Setting)
+_TABLES_IN_DELETE_ORDER = (models.Passage, models.Contact, models.Place, models.Desk, models.Offer, models.Rule,
+                           models.Program, models.Municipality, models.Area, models.Synonym, models.Setting)
 
 
 def data_version(data_dir: Path = DATA_DIR) -> str:

@@ -2,9 +2,9 @@
 
 「相談は秘密にしてもらえますか」「どんな専門家が来てくれるの」「いつから募集？」: the answer is a sentence or a
 list item of the program's section of the guide, quoted whole with its section. The loader cuts the source text
-(knowledge/source/) into passages, one line each, stored with their program; a question is matched to its
-program's passages by Sudachi's normalized forms, weighted by how rare each is in the guide. A question that matches none well enough gets an
-honest 「記載がありません」 from the caller, never a guess.
+(knowledge/source/) into passages, one sentence or list each, stored with their program; a question is matched to
+its program's passages by Sudachi's normalized forms, weighted by how rare each is in the guide. A question that
+matches none well enough gets an honest 「記載がありません」 from the caller, never a guess.
 """
 from __future__ import annotations
 
@@ -92,8 +92,10 @@ class PassageIndex:
     def terms(self, text: str) -> List[str]:
         return [self.synonyms.get(term, term) for term, _ in morphemes(text) if term not in QUESTION_TERMS]
 
-    def best(self, section: int, question: str) -> Optional[Quote]:
-        asked = [t for t in dict.fromkeys(self.terms(question)) if t in self.weight]
+    def best(self, section: int, question: str, known: str = "") -> Optional[Quote]:
+        """``known``: text whose terms do not count (the program's own name, when the question also names it)."""
+        skip = set(self.terms(known)) if known else set()
+        asked = [t for t in dict.fromkeys(self.terms(question)) if t in self.weight and t not in skip]
         if not asked:
             return None
         scored = []
@@ -122,8 +124,15 @@ def _index(url: str, version: str) -> PassageIndex:  # version: rebuild when the
     return PassageIndex(passages, synonyms)
 
 
-def best_quote(db: Session, section: int, question: str) -> Optional[Quote]:
-    """The guide's sentence of program ``section`` that answers ``question``, or None when none does."""
+def best_quote(db: Session, section: int, question: str, known: str = "") -> Optional[Quote]:
+    """The guide's sentence of program ``section`` that answers ``question``, or None when none does; terms of
+    ``known`` (what named the program) do not count."""
     from knowledge.query import cache_key
 
-    return _index(*cache_key(db)).best(section, question)
+    return _index(*cache_key(db)).best(section, question, known)
+
+
+def identity(program) -> str:
+    """The words that say which program a message is about (heading, name, aliases, keywords): in a first
+    message they chose the program, so they say nothing about which of its sentences answers the question."""
+    return " ".join([program.title, program.name, *program.aliases, *program.keywords])

@@ -47,6 +47,7 @@ class ProgramsSnapshot:
     by_section: Dict[int, Program]
     by_slug: Dict[str, Program]
     naming_words: Tuple[Tuple[str, int], ...]
+    venue_words: Tuple[Tuple[str, int], ...]
 
 
 _snapshots: Dict[str, ProgramsSnapshot] = {}  # database URL -> the latest snapshot read from it
@@ -63,7 +64,7 @@ def _read_snapshot(url: str) -> ProgramsSnapshot:
         ordered = tuple(db.execute(select(Program).order_by(Program.section)).scalars())
         db.expunge_all()
     return ProgramsSnapshot(version, ordered, {row.section: row for row in ordered},
-                            {row.slug: row for row in ordered}, naming_words_of(ordered))
+                            {row.slug: row for row in ordered}, naming_words_of(ordered), venue_words_of(ordered))
 
 
 def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:
@@ -87,12 +88,14 @@ def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:
 # ---- places and regional desks by location ---------------------------------------------------------
 
 def places_near(program_row: Program, location: Location) -> Tuple[Place, ...]:
-    """The program's places for a location: those in the municipality named, else those in its area."""
+    """The program's places for a location: those in the municipality named, else those in its area; a place
+    named after the area comes first (for 青森市, §13's 東青地域県民局 before the prefecture's own group)."""
+    found: Tuple[Place, ...] = ()
     if location.municipality:
-        exact = tuple(p for p in program_row.places if p.city == location.municipality)
-        if exact:
-            return exact
-    return tuple(p for p in program_row.places if p.area == location.area)
+        found = tuple(p for p in program_row.places if p.city == location.municipality)
+    if not found:
+        found = tuple(p for p in program_row.places if p.area == location.area)
+    return tuple(sorted(found, key=lambda p: not (p.area and p.area in p.name)))
 
 
 # ---- single fields -------------------------------------------------------------------------------
@@ -164,15 +167,26 @@ def cache_key(db: Session) -> Tuple[str, str]:
     return key
 
 
-def naming_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
-    """(normalized word, section) for every alias, and every desk or place name or alias that belongs to one program
-    only, longest first. Names shared by several programs (§10–§12 share one desk) cannot name a program."""
+def venue_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
+    """(normalized word, section) for every desk or place name or alias, desk group or department (or its last
+    word: the 課) that belongs to one program only, longest first. Names shared by several programs (§10–§12 share
+    one desk) cannot name a program."""
     owners: dict = {}
     for row in programs:
-        for name in [name for venue in [*row.desks, *row.places] for name in [venue.name, *(venue.aliases or [])]]:
+        venues = [*row.desks, *row.places]
+        for name in [name for venue in venues for name in [venue.name, *(venue.aliases or [])]] + [
+                name for desk in row.desks for name in (desk.group_name, desk.department,
+                                                        (desk.department or "").split(" ")[-1]) if name]:
             owners.setdefault(normalize(name), set()).add(row.section)
+    words = [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1 and name]
+    return tuple(sorted(set(words), key=lambda item: -len(item[0])))
+
+
+def naming_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
+    """(normalized word, section) for every alias of a program, and every venue word (:func:`venue_words_of`),
+    longest first."""
     words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
-    words += [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1]
+    words += list(venue_words_of(programs))
     return tuple(sorted(set(words), key=lambda item: -len(item[0])))
 
 
@@ -183,14 +197,18 @@ def _naming_words(db: Session) -> Tuple[Tuple[str, int], ...]:
     return snapshot.naming_words if snapshot is not None else naming_words_of(all_programs(db))
 
 
-def programs_named_in(db: Session, text: str) -> List[Tuple[Program, str]]:
+def programs_named_in(db: Session, text: str, venues_only: bool = False) -> List[Tuple[Program, str]]:
     """Programs whose name, alias or own desk appears in ``text``, with the word that named each,
     in order of first appearance.
 
-    Only names count, never generic words: 「事業承継の電話番号は？」 names §21, 「費用はかかりますか」 names none."""
+    Only names count, never generic words: 「事業承継の電話番号は？」 names §21, 「費用はかかりますか」 names none.
+    ``venues_only``: only the names of desks and places (「食品産業振興グループ」), not the programs' own aliases."""
     haystack = normalize(text)
     first: dict = {}
-    for word, section in _naming_words(db):  # longest first: the longest word at a position wins
+    snapshot = programs_snapshot(db)
+    words = (snapshot.venue_words if snapshot is not None else venue_words_of(all_programs(db))) if venues_only \
+        else _naming_words(db)
+    for word, section in words:  # longest first: the longest word at a position wins
         position = haystack.find(word)
         if word and position != -1 and position < first.get(section, (len(haystack) + 1, ""))[0]:
             first[section] = (position, word)

@@ -170,6 +170,64 @@ def cost_share(db: Session, section: int, amount_yen: int, frame: Optional[str] 
                            capped=cap is not None and uncapped > cap, rule_text=rule.param("text"))
 
 
+# ---- totals the guide defines as sums (§5: 付加価値額, 給与支給総額) -----------------------------------
+
+@dataclass(frozen=True)
+class SumFormula:
+    total: str
+    terms: Tuple[str, ...]
+    excluded: Tuple[str, ...]
+    per_employee: Optional[str]
+    text: str
+
+    def words(self) -> dict:
+        """Each term, and each excluded item, as the user may write it: the term, or without its last 費
+        (減価償却費 / 減価償却); a term ending in 手当 (各種手当) also takes any other 〜手当 the user names."""
+        words = {term: [term, term.removesuffix("費")] + (["手当"] if term.endswith("手当") else [])
+                 for term in self.terms}
+        words.update({f"excluded:{item}": [item] for item in self.excluded})
+        return words
+
+
+@dataclass(frozen=True)
+class SumResult:
+    formula: SumFormula
+    parts: Tuple[Tuple[str, int], ...]   # (term, yen) the user gave, in the formula's order
+    left_out: Tuple[Tuple[str, int], ...]  # items the guide does not count, as given
+    total_yen: int
+    employees: Optional[int]
+
+    @property
+    def per_employee_yen(self) -> Optional[int]:
+        """Per employee, when the user gave a head count and it divides exactly; None otherwise."""
+        if not self.employees or self.formula.per_employee is None:
+            return None
+        return self.total_yen // self.employees if self.total_yen % self.employees == 0 else None
+
+
+def sum_formulas(db: Session) -> List[SumFormula]:
+    return [SumFormula(r.param("total"), tuple(r.param("terms")), tuple(r.param("excluded")),
+                       r.param("per_employee"), r.param("text"))
+            for r in _rules(db, "sum_formula", INNOVATION_SECTION)]
+
+
+def sum_of(formula: SumFormula, given: dict, employees: Optional[int] = None) -> SumResult:
+    """The total from the user's amounts: ``given`` maps a term (or 「excluded:<item>」) to yen."""
+    parts = tuple((term, given[term]) for term in formula.terms if term in given)
+    left_out = tuple((key.removeprefix("excluded:"), yen) for key, yen in given.items()
+                     if key.startswith("excluded:"))
+    return SumResult(formula, parts, left_out, sum(yen for _, yen in parts), employees)
+
+
+def growth_target(base_yen: int, percent: float) -> int:
+    """The least amount that grows ``percent`` % over ``base_yen`` (rounded up to the yen)."""
+    return math.ceil(Fraction(base_yen) * (1 + Fraction(str(percent)) / 100))
+
+
+def growth_percent(before_yen: int, after_yen: int) -> Fraction:
+    return (Fraction(after_yen) / before_yen - 1) * 100
+
+
 # ---- visit limits (§2, §4, §19) ---------------------------------------------------------------------
 
 @dataclass(frozen=True)

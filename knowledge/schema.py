@@ -134,6 +134,16 @@ class CostShareRule(Strict):
     _share = field_validator("share", "self_share")(_check_fraction)
 
 
+class SumFormulaRule(Strict):
+    """§5: a total the guide defines as a sum (付加価値額＝営業利益＋人件費＋減価償却費), optionally per employee."""
+    kind: Literal["sum_formula"]
+    total: str
+    terms: List[str] = Field(min_length=2)
+    excluded: List[str]
+    per_employee: Optional[str]
+    text: str
+
+
 class VisitLimitRule(Strict):
     kind: Literal["visit_limit"]
     max_visits: int = Field(gt=0)
@@ -145,13 +155,13 @@ class VisitLimitRule(Strict):
 
 # Discriminated by `kind`: a bad rule gets one error naming its own fields, not one per rule type.
 Rule = Annotated[
-    Union[EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule, VisitLimitRule],
+    Union[EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule, VisitLimitRule, SumFormulaRule],
     Field(discriminator="kind"),
 ]
 
 
 RULE_KINDS = frozenset(kind for model in (EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule,
-                                          VisitLimitRule)
+                                          VisitLimitRule, SumFormulaRule)
                         for kind in model.model_fields["kind"].annotation.__args__)
 
 
@@ -210,6 +220,7 @@ class QuestionField(Strict):
     name: str = Field(pattern=r"^[a-z_]+$")
     label: str
     words: List[str] = Field(min_length=1)
+    followup_words: List[str] = []  # ask only about a program already under discussion
 
 
 class Questions(Strict):

@@ -47,6 +47,19 @@ def program_in_focus(db, tracker: Tracker) -> Optional[Program]:
     return named(db, tracker) or remembered(db, tracker)
 
 
+def program_asked_about(db, tracker: Tracker) -> Optional[Program]:
+    """What a question for a fact is about (「輸出の担当課のメールアドレスは？」): the program in focus, else the
+    program the NLU leans to most (from ``understanding.LEANING``): the message names the fact and describes the
+    situation, and no program is under discussion yet to ask it of."""
+    from bot.actions import understanding  # understanding knows the NLU's ranking; focus knows the slots
+
+    current = program_in_focus(db, tracker)
+    if current is not None:
+        return current
+    ranking = understanding.program_ranking(tracker.latest_message, top=1, at_least=understanding.LEANING)
+    return query.program(db, ranking[0]) if ranking else None
+
+
 def spot_in_focus(db, tracker: Tracker, program: Program) -> Tuple[answers.Spot, List[Dict[Text, Any]]]:
     """The desk or place of ``program`` this turn speaks of (knowledge/answers.py decides), and the slots that
     remember it: the town said now, and a desk or place chosen by name (a sub-service stays chosen)."""

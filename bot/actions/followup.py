@@ -181,7 +181,7 @@ class ActionAnswerField(AssistantAction):
         return "action_answer_field"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        program = focus.program_in_focus(db, tracker)
+        program = focus.program_asked_about(db, tracker)
         field = FIELD_OF_INTENT.get(latest_intent(tracker) or "")
         if program is None or field is None:
             return ask_program_first(dispatcher, db)

@@ -11,6 +11,7 @@ from bot.actions import focus
 from bot.actions.base import AssistantAction
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_text
 from bot.actions.contract import programs_payload
+from bot.actions.followup import answer_question
 from bot.actions.places import location_response
 from knowledge import answers, facts, query
 from knowledge.locations import Location, find_location
@@ -57,4 +58,7 @@ class ActionAnswerLocation(AssistantAction):
         if location is None:
             dispatcher.utter_message(response="utter_location_unknown")
             return []
+        program = focus.program_in_focus(db, tracker)
+        if program is not None and answers.fields_asked(db, latest_text(tracker), program):
+            return answer_question(dispatcher, tracker, db, program, None)  # 「むつ 農商工連携 FAX」
         return answer_location(dispatcher, tracker, db, focus.program_in_focus(db, tracker), location)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.limits import MAX_MESSAGE_CHARS
 from knowledge.text import normalize
@@ -112,3 +112,49 @@ def industry_word(text: str) -> Optional[str]:
         if not any(word.endswith(other) for other in _NOT_INDUSTRIES):
             return word
     return None
+
+
+def amounts_yen(text: str) -> List[Tuple[int, int]]:
+    """Every amount written in ``text``, as (position after NFKC normalization, yen), in order."""
+    found = []
+    for match in _AMOUNT.finditer(bounded(text)):
+        parts = match.groupdict()
+        if not any(parts[k] for k in ("oku", "man", "sen")) and not (parts["yen"] and parts["unit"]):
+            continue
+        found.append((match.start(), int(round(sum(_to_number(parts[key]) * scale
+                                                    for key, scale in _SCALES if parts[key])))))
+    return found
+
+
+def labelled_amounts(text: str, labels: Dict[str, Sequence[str]]) -> Dict[str, int]:
+    """「営業利益800万円、人件費2,500万円」 -> {"営業利益": 8000000, …}: each amount belongs to the label written last
+    before it (the longest word wins where words overlap: 「退職手当」 over 「手当」); several amounts of one label
+    add up (「残業手当150万、家族手当50万」). ``labels``: name -> the words that say it."""
+    normalized = bounded(text)
+    marks = []
+    for name, words in labels.items():
+        for word in {normalize(w) for w in words if w}:
+            marks += [(m.start(), m.start() + len(word), name) for m in re.finditer(re.escape(word), normalized)]
+    kept = [m for m in marks if not any(o[0] <= m[0] and m[1] <= o[1] and (o[1] - o[0]) > (m[1] - m[0])
+                                        for o in marks)]
+    kept.sort()
+    found: Dict[str, int] = {}
+    for position, yen in amounts_yen(text):
+        before = [m for m in kept if m[1] <= position]
+        if before:
+            name = before[-1][2]
+            found[name] = found.get(name, 0) + yen
+    return found
+
+
+def visits(text: str) -> Optional[int]:
+    """「5回来てもらう」「×3回」: how many visits the user plans (1回, as in 「1回あたり」, is not a count)."""
+    normalized = _kanji_small(bounded(text))
+    counts = [int(_to_number(m.group(1))) for m in re.finditer(rf"({_NUMBER}){_S}回", normalized)]
+    counts = [c for c in counts if c > 1]
+    return counts[0] if counts else None
+
+
+def per_visit(text: str) -> bool:
+    """Whether the amounts are per visit: 「1回あたり」「1回につき」「1回36,000円」."""
+    return bool(re.search(r"(?<![0-9])1\s?回|一回|回あたり|回当たり|回につき", bounded(text)))

@@ -14,7 +14,7 @@ from bot.actions.common import SLOT_PROGRAM, entity_value, latest_intent, latest
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_question
 from bot.program_intents import intent_of_slug, slug_of_intent
-from knowledge import answers, facts, query
+from knowledge import answers, facts, passages, query, rules
 from knowledge.models import Program
 
 # Situations the guide serves with several programs; sections in the order of the buttons.
@@ -33,6 +33,10 @@ def spot_lines(spot: answers.Spot) -> Text:
     return "\n".join([*(f"場所：{line}" for line in place), *answers.contact_summary(spot)])
 
 
+# A message that asks something (so a sentence of the guide may answer it), not only describes a situation.
+QUESTION = re.compile(r"[?？]|ますか|ですか|でしょうか|かな|っけ|(?:の|か|る)\s*$")
+
+
 def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program) -> List[Dict[Text, Any]]:
     """The recommendation: what it is and its desk. When the conversation points to a local desk or room (the
     user's town) or a sub-service, that one leads as 【窓口】 and the program's main desk follows, labelled."""
@@ -47,6 +51,12 @@ def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: P
         dispatcher.utter_message(response="utter_recommend_local", name=program.name, section=program.section,
                                  summary=program.summary, desk=spot.name, contacts=spot_lines(spot),
                                  main_desk=desk.name, main_contacts=facts.contacts(desk), json_message=payload)
+    text = latest_text(tracker)
+    if not text.startswith("/") and QUESTION.search(text):
+        # 「省エネ診断で来る専門家ってどういう人？」: the guide's sentence that answers the question, after the desk
+        quote = passages.best_quote(db, program.section, text, known=passages.identity(program))
+        if quote is not None and quote.text not in program.summary:
+            dispatcher.utter_message(response="utter_recommend_quote", section=program.section, quote=quote.text)
     return [SlotSet(SLOT_PROGRAM, str(program.section)), *events]
 
 
@@ -56,12 +66,16 @@ def ask_which(dispatcher: CollectingDispatcher, candidates: List[Program]) -> No
                              json_message=programs_payload(candidates))
 
 
-def named_among_likely(db, tracker: Tracker) -> Optional[Program]:
-    """A program the message names, when the NLU also finds it likely (among its top three programs).
-
-    「建設業の就職相談窓口というのがあるなら」 names §15; the NLU leans to §2 first and §15 second."""
+def named_program(db, tracker: Tracker) -> Optional[Program]:
+    """A program the message names by one of its desks or places (「食品産業振興グループ TEL」: the desk decides,
+    whatever the NLU leans to), else by its own name or alias when the NLU also finds it likely (among its top
+    three programs: 「建設業の就職相談窓口というのがあるなら」 names §15; the NLU leans to §2 first, §15 second)."""
+    text = latest_text(tracker)
+    by_desk = query.programs_named_in(db, text, venues_only=True)
+    if by_desk:
+        return by_desk[0][0]
     likely = understanding.program_ranking(tracker.latest_message)
-    named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.slug in likely]
+    named = [p for p, _ in query.programs_named_in(db, text) if p.slug in likely]
     return named[0] if named else None
 
 
@@ -86,12 +100,19 @@ class ActionRecommendProgram(AssistantAction):
             offer_topics(dispatcher, db, "utter_unknown_program")
             return []
         if not chosen:
-            program = named_among_likely(db, tracker) or program
+            program = named_program(db, tracker) or program
             current = focus.remembered(db, tracker)
             followup = understanding.best_followup(tracker.latest_message)
             if current is not None and program.section == current.section and followup in FIELD_OF_INTENT:
                 # 「その知財の窓口ってどこ？」 about the program already under discussion: answer the question
                 return answer_question(dispatcher, tracker, db, program, FIELD_OF_INTENT[followup])
+            from bot.actions.rules import answer_numbers  # rules uses this module's ask_which
+            numbers = answer_numbers(dispatcher, tracker, db, program)
+            if numbers is not None:
+                return numbers
+            if answers.fields_asked(db, latest_text(tracker), program, followup=False):
+                # 「八戸 創業 TEL」「省エネ診断って費用どれくらい？」: the situation and the question in one message
+                return answer_question(dispatcher, tracker, db, program, None)
         return recommend(dispatcher, tracker, db, program)
 
 
@@ -106,9 +127,15 @@ class ActionWhichProgram(AssistantAction):
         return "which" if len(sections) > 1 else super().review_kind(sections)
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        from bot.actions.rules import answer_numbers  # rules uses this module's ask_which
+
         intent = latest_intent(tracker)
         current = focus.program_in_focus(db, tracker)
         sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
+        sharing = [p for p in (query.program(db, s) for s in sections) if rules.cost_share_frames(db, p.section)]
+        numbers = answer_numbers(dispatcher, tracker, db, current or (sharing[0] if len(sharing) == 1 else None))
+        if numbers is not None:  # 「専門家に1回3万円で5回来てもらうと自己負担は？」: the one with a cost share
+            return numbers
         if current is not None and query.mentions(current, NEED_WORDS[intent]):
             # 「専門家ってどんな人が来てくれるの？」 while on a program that sends experts: that program
             return recommend(dispatcher, tracker, db, current)

@@ -22,6 +22,8 @@ from knowledge import facts, query, rules
 from knowledge.models import Program
 
 INNOVATION_SECTION = rules.INNOVATION_SECTION
+# Words that make an amount a cost to share (「費用300万円だと自己負担は？」), not a figure of the business.
+COST_WORDS = ("費用", "負担", "経費", "謝金", "旅費", "支払", "支援額", "補助", "いくら出")
 # Items of §22's cost rules, as owners write them (longest first wins in first_keyword).
 ITEM_WORDS = ("計画策定", "伴走支援（決算期）", "伴走支援（期中）", "伴走", "デューデリジェンス", "金融機関交渉",
               "民間金融機関")
@@ -127,7 +129,7 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
         dispatcher.utter_message(response="utter_cost_share_frames", name=program.name, section=program.section,
                                  frames="\n".join(frame_lines(r) for r in frames), json_message=payload)
         return
-    amount = parsing.amount_yen(text)
+    amount, basis = given_cost(text)
     if amount is None:
         chosen = [r for r in frames if frame is None or frame in (r.param("frame") or "")] or frames[:1]
         dispatcher.utter_message(response="utter_cost_share_rule", name=program.name, section=program.section,
@@ -140,13 +142,125 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
         dispatcher.utter_message(response="utter_cost_share_unknown", name=program.name, phone=phone,
                                  json_message=payload)
         return
-    values = dict(name=program.name, section=program.section, amount=yen(amount),
+    values = dict(name=program.name, section=program.section, amount=yen(amount) + basis,
                   share=f"{result.share.denominator}分の{result.share.numerator}", subsidy=yen(result.subsidy_yen),
                   self_pay=yen(result.self_pay_yen), json_message=payload)
     if result.capped:
         dispatcher.utter_message(response="utter_cost_share_capped", cap=yen(result.cap_yen), **values)
     else:
         dispatcher.utter_message(response="utter_cost_share_result", **values)
+
+
+def given_cost(text: Text):
+    """The cost the user gives, and how it was added up: several amounts add up (謝金 and 旅費), times the visits
+    when they are per visit (「1回36,000円×3回」). (None, "") when no amount is written."""
+    amounts = [value for _, value in parsing.amounts_yen(text)]
+    if not amounts:
+        return None, ""
+    visits = parsing.visits(text) if parsing.per_visit(text) else None
+    once = sum(amounts)
+    if visits:
+        return once * visits, f"（1回{yen(once)}×{visits}回）"
+    return once, (f"（{'＋'.join(yen(a) for a in amounts)}）" if len(amounts) > 1 else "")
+
+
+def earlier_texts(tracker: Tracker) -> List[Text]:
+    """The user's messages of this conversation, latest first (what a figure said before may complete this one)."""
+    return [e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "user"]
+
+
+def plan_years_said(tracker: Tracker) -> Optional[int]:
+    return next((years for text in earlier_texts(tracker) if (years := parsing.plan_years(text))), None)
+
+
+def percent_text(value) -> Text:
+    value = float(value)
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+def say_sum(dispatcher: CollectingDispatcher, db, program: Program, formula, given, tracker: Tracker) -> None:
+    """The guide's sum formula (付加価値額＝営業利益＋人件費＋減価償却費) with the user's amounts, the per-employee
+    figure when a head count is given, and the growth target when a plan length is known."""
+    text = latest_text(tracker)
+    result = rules.sum_of(formula, given, parsing.employees(text))
+    lines = [f"{formula.total} ＝ " + " ＋ ".join(f"{term} {yen(value)}" for term, value in result.parts)
+             + f" ＝ {yen(result.total_yen)}"]
+    if result.left_out:
+        lines.append("（" + "・".join(item for item, _ in result.left_out) + "は含みません）")
+    if result.per_employee_yen is not None:
+        lines.append(f"{formula.per_employee} ＝ {yen(result.total_yen)} ÷ {result.employees}人 ＝ "
+                     f"{yen(result.per_employee_yen)}")
+    years = plan_years_said(tracker)
+    target = growth_of(db, formula.total, years)
+    if target is not None:
+        base = result.total_yen
+        lines.append(f"{years}年間の計画では最終年度に{percent_text(target)}%以上の伸びが必要です："
+                     f"{yen(base)} → {yen(rules.growth_target(base, target))}以上")
+    dispatcher.utter_message(response="utter_sum_result", section=program.section, formula=formula.text,
+                             calculation="\n".join(lines), phone=facts.desk_phone(program.main_desk),
+                             json_message=programs_payload([program]))
+
+
+def growth_of(db, measure: Text, years: Optional[int]) -> Optional[float]:
+    """The growth the guide requires of ``measure`` (付加価値額 or 給与支給総額) over a plan of ``years``."""
+    if years is None:
+        return None
+    try:
+        need = rules.growth_requirement(db, years)
+    except rules.RuleNotFound:
+        return None
+    return need.payroll_percent if "給与" in measure else need.value_added_percent
+
+
+def say_growth_amounts(dispatcher: CollectingDispatcher, db, program: Program, tracker: Tracker) -> bool:
+    """「今の付加価値額が5,000万円、3年計画で最終年度にいくら？」: the target from the user's base amount;
+    「4000万から4400万にする計画は基準クリア？」: the user's growth against the guide's. False when the message
+    gives no amount or no plan length is known."""
+    text = latest_text(tracker)
+    amounts = [value for _, value in parsing.amounts_yen(text)]
+    years = plan_years_said(tracker)
+    if not amounts or years is None:
+        return False
+    measure = "給与支給総額" if "給与" in text else "付加価値額"
+    if "一人当たり" in text or "1人当たり" in text or "一人あたり" in text or "1人あたり" in text:
+        measure = "一人当たりの付加価値額"
+    need = growth_of(db, measure, years)
+    if need is None:
+        return False
+    common = dict(section=program.section, years=years, measure=measure, percent=percent_text(need),
+                  json_message=programs_payload([program]))
+    if len(amounts) >= 2:
+        growth = rules.growth_percent(amounts[0], amounts[1])
+        dispatcher.utter_message(response="utter_growth_check", before=yen(amounts[0]), after=yen(amounts[1]),
+                                 growth=percent_text(round(growth, 1)),
+                                 verdict="満たしています" if growth >= need else "満たしていません", **common)
+    else:
+        dispatcher.utter_message(response="utter_growth_target", base=yen(amounts[0]),
+                                 target=yen(rules.growth_target(amounts[0], need)), **common)
+    return True
+
+
+def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Optional[Program]
+                   ) -> Optional[List[Dict[Text, Any]]]:
+    """The user's own figures, computed by the guide's rule that takes them: §5's sums (two or more of their
+    terms with amounts) and growth targets, or the cost share of ``program`` when the message speaks of a cost
+    (「売上が1000万円落ちた」 is no cost to share). None when the message gives no figure a rule takes."""
+    text = latest_text(tracker)
+    innovation = query.program(db, INNOVATION_SECTION)
+    for formula in rules.sum_formulas(db):
+        given = parsing.labelled_amounts(text, formula.words())
+        if sum(not key.startswith("excluded:") for key in given) >= 2:
+            say_sum(dispatcher, db, innovation, formula, given, tracker)
+            return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+    on_innovation = program is not None and program.section == INNOVATION_SECTION
+    if (on_innovation or "付加価値" in text or "給与支給" in text) and say_growth_amounts(
+            dispatcher, db, innovation, tracker):
+        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+    if (program is not None and rules.cost_share_frames(db, program.section) and parsing.amounts_yen(text)
+            and parsing.first_keyword(text, COST_WORDS)):
+        say_cost_share(dispatcher, db, program, text)
+        return [SlotSet(SLOT_PROGRAM, str(program.section))]
+    return None
 
 
 def cost_share_programs(db) -> List[Program]:
@@ -170,6 +284,9 @@ class ActionAnswerRule(AssistantAction):
             return [SlotSet(SLOT_PROGRAM, str(program.section))]
         if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
             return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
+        numbers = answer_numbers(dispatcher, tracker, db, program)
+        if numbers is not None:
+            return numbers
         innovation = query.program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)

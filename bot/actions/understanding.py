@@ -82,7 +82,8 @@ def best_followup(message: Dict[Text, Any]) -> Optional[Text]:
     return followups[0]["name"] if followups and followups[0]["confidence"] >= LEANING else None
 
 
-def program_ranking(message: Dict[Text, Any], top: int = 3) -> Tuple[Text, ...]:
-    """The slugs of the ``top`` likeliest program intents, best first."""
+def program_ranking(message: Dict[Text, Any], top: int = 3, at_least: float = 0.0) -> Tuple[Text, ...]:
+    """The slugs of the ``top`` likeliest program intents (of confidence ``at_least``), best first."""
     ranking = message.get("intent_ranking") or []
-    return tuple(slug_of_intent(r["name"]) for r in ranking if is_program_intent(r.get("name")))[:top]
+    return tuple(slug_of_intent(r["name"]) for r in ranking
+                 if is_program_intent(r.get("name")) and r.get("confidence", 0.0) >= at_least)[:top]

@@ -11,19 +11,18 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text, topic_programs
+from bot.actions.common import entity_value, general_desk, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_free, answer_question
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from bot.limits import MAX_MESSAGE_CHARS
 from bot.program_intents import intent_of_slug, is_program_intent
-from knowledge import facts, query
+from knowledge import answers, facts, query
 from knowledge.locations import find_location
 from knowledge.models import Program
 
@@ -53,6 +52,12 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     or the honest answer is given."""
     current = focus.program_in_focus(db, tracker)
     candidates = [query.program(db, slug) for slug in reading.candidates]
+    top = reading.intent
+    asked_of = current or (candidates[0] if len(candidates) == 1 else None)
+    if asked_of is not None and top not in NEVER_IN_FOCUS and answers.fields_asked(
+            db, latest_text(tracker), asked_of, followup=current is not None):
+        # 「東青地域県民局の農業普及振興室 FAX」「ひきつぎセンター 電話」: a fact asked of a named or likely program
+        return answer_question(dispatcher, tracker, db, asked_of, None)
     others = [c for c in candidates if current is None or c.section != current.section]
     top = reading.intent
     location = find_location(db, latest_text(tracker)) if current is not None else None
@@ -127,6 +132,14 @@ class ActionBadInput(AssistantAction):
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         problem = entity_value(tracker, "input_problem") or "no_text"
+        named = query.programs_named_in(db, latest_text(tracker)) if problem == "non_japanese" else []
+        if named:  # 「AOMORI STARTUP CENTER TEL」: staff type a desk's Latin name; the store knows it
+            from bot.actions.program import recommend
+
+            program = named[0][0]
+            if answers.fields_asked(db, latest_text(tracker), program):
+                return answer_question(dispatcher, tracker, db, program, None)
+            return recommend(dispatcher, tracker, db, program)
         dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
                                  limit=f"{MAX_MESSAGE_CHARS:,}")
         return []
