@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from knowledge import facts, query, rules
 from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
-from knowledge.text import normalize
+from knowledge.text import compact
 
 BOOKING_ROLE = "申込先"
 # Facts of the program's record, the same whatever desk is chosen.
@@ -114,12 +114,12 @@ def fields_asked(db: Session, text: str, program: Optional[Program] = None, foll
     The names of ``program``'s desks and places are not questions (「無料相談会」 does not ask the cost).
     ``followup``: the program is already under discussion, so words that in a first message describe the situation
     (「募集」「時間」) ask for a fact too."""
-    haystack = normalize(text)
+    haystack = compact(text)
     if program is not None:
         for name in sorted({n for venue in [*program.desks, *program.places] for n in _names_of(venue)},
                            key=len, reverse=True):
             haystack = haystack.replace(name, "\0" * len(name))
-    words = sorted(((normalize(w), f["name"]) for f in question_fields(db)
+    words = sorted(((compact(w), f["name"]) for f in question_fields(db)
                     for w in [*f["words"], *(f.get("followup_words", []) if followup else [])]),
                    key=lambda item: -len(item[0]))
     found: List[Tuple[int, str]] = []
@@ -137,7 +137,7 @@ def fields_asked(db: Session, text: str, program: Optional[Program] = None, foll
 
 def _names_of(venue: Union[Desk, Place]) -> List[str]:
     names = [venue.name, *(venue.aliases or []), *(venue.serves or [])]
-    return [normalize(n) for n in names if len(normalize(n)) >= SHORTEST_NAME]
+    return [compact(n) for n in names if len(compact(n)) >= SHORTEST_NAME]
 
 
 def _longest_named(names: Sequence[str], haystack: str) -> int:
@@ -153,11 +153,11 @@ def named_spot(program: Program, text: str, location: Optional[Location] = None)
     """A desk or place of the program that the message names (its name, an alias, or what it serves; the main
     desk only by what it serves, its name being the default anyway). The longest name wins; a word that names
     several places alike (「サテライト」「無料相談会」) names the one in the user's town, else the desk serving it."""
-    haystack = normalize(text)
+    haystack = compact(text)
     main_names = set(_names_of(program.main_desk))
     desks = []
     for desk in program.desks:
-        names = ([normalize(n) for n in desk.serves or []] if desk is program.main_desk
+        names = ([compact(n) for n in desk.serves or []] if desk is program.main_desk
                  else [n for n in _names_of(desk) if n not in main_names])
         length = _longest_named(names, haystack)
         if length:
@@ -178,9 +178,11 @@ def named_spot(program: Program, text: str, location: Optional[Location] = None)
 
 
 def local_spot(program: Program, location: Optional[Location], via: str = "place") -> Optional[Spot]:
+    """The place of the user's town or area; where there is none, a place the guide ties to no town (§16's
+    出張相談会, held 「県内数箇所」) serves them."""
     if location is None or not program.places:
         return None
-    near = query.places_near(program, location)
+    near = query.places_near(program, location) or tuple(p for p in program.places if p.city is None)
     return Spot(program, place=near[0], via=via) if near else None
 
 
@@ -242,12 +244,15 @@ def _hours_lines(spot: Spot) -> List[str]:
 
 
 def _reservation_lines(spot: Spot) -> List[str]:
-    venue = spot.venue
-    if venue.reservation:
-        return ["要予約" + (f"（申込先：{spot.reached_through.name}）"
-                           if spot.reached_through is not None and spot.reached_through.role == BOOKING_ROLE
-                           else "")]
-    return []
+    """要予約 (the guide says 要予約 or 予約制) of the chosen record; a desk that books venues which all need one
+    (§18's 相談会) answers for them; else the program's own note on reservations, verbatim."""
+    venue, program = spot.venue, spot.program
+    booking = spot.reached_through if spot.reached_through is not None else (
+        spot.desk if spot.desk is not None and spot.desk.role == BOOKING_ROLE else None)
+    where = f"（申込先：{booking.name}）" if booking is not None and booking.role == BOOKING_ROLE else ""
+    if venue.reservation or (spot.place is None and program.places and all(p.reservation for p in program.places)):
+        return ["要予約（予約制）" + where]
+    return [note for note in program.notes if "予約" in note]
 
 
 def program_value(db: Session, program: Program, name: str) -> Optional[str]:

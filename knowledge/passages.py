@@ -37,6 +37,10 @@ SENTENCE_END = re.compile(r"(?<=。)")
 MIN_SCORE = 2.3
 MIN_RAREST = 2.3
 MIN_COVERAGE = 0.34
+# Without a program in focus a sentence must score this many times MIN_SCORE, and the next program's best at most
+# CLEAR_MARGIN of it: a question the whole guide answers in one place only.
+ANYWHERE_FACTOR = 3
+CLEAR_MARGIN = 0.7
 
 
 def guide_passages(source: Path, sections: int) -> Dict[int, List[str]]:
@@ -132,7 +136,22 @@ def best_quote(db: Session, section: int, question: str, known: str = "") -> Opt
     return _index(*cache_key(db)).best(section, question, known)
 
 
+def best_anywhere(db: Session, question: str) -> Optional[Quote]:
+    """With no program under discussion: the one sentence of the whole guide that answers ``question`` clearly
+    (ANYWHERE_FACTOR times the score a program's own sentence needs, and better than any other program's)."""
+    from knowledge.query import cache_key
+
+    index = _index(*cache_key(db))
+    found = sorted((q for section in index.passages if (q := index.best(section, question)) is not None),
+                   key=lambda q: -q.score)
+    if not found or found[0].score < MIN_SCORE * ANYWHERE_FACTOR:
+        return None
+    if len(found) > 1 and found[1].score >= found[0].score * CLEAR_MARGIN:
+        return None
+    return found[0]
+
+
 def identity(program) -> str:
-    """The words that say which program a message is about (heading, name, aliases, keywords): in a first
-    message they chose the program, so they say nothing about which of its sentences answers the question."""
-    return " ".join([program.title, program.name, *program.aliases, *program.keywords])
+    """The words that name the program (heading, name, aliases): they chose the program (or it is already under
+    discussion), so they say nothing about which of its sentences answers the question."""
+    return " ".join([program.title, program.name, *program.aliases])

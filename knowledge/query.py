@@ -13,7 +13,7 @@ from knowledge import facts
 from knowledge.hours import OpeningHours, YearEnd
 from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
-from knowledge.text import normalize
+from knowledge.text import compact, normalize
 
 FIELDS = ("phone", "fax", "email", "address", "hours", "cost", "target", "limits", "how_to_apply")
 
@@ -177,7 +177,7 @@ def venue_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
         for name in [name for venue in venues for name in [venue.name, *(venue.aliases or [])]] + [
                 name for desk in row.desks for name in (desk.group_name, desk.department,
                                                         (desk.department or "").split(" ")[-1]) if name]:
-            owners.setdefault(normalize(name), set()).add(row.section)
+            owners.setdefault(compact(name), set()).add(row.section)
     words = [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1 and name]
     return tuple(sorted(set(words), key=lambda item: -len(item[0])))
 
@@ -185,7 +185,7 @@ def venue_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
 def naming_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
     """(normalized word, section) for every alias of a program, and every venue word (:func:`venue_words_of`),
     longest first."""
-    words = [(normalize(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
+    words = [(compact(alias), row.section) for row in programs for alias in [row.name, *row.aliases]]
     words += list(venue_words_of(programs))
     return tuple(sorted(set(words), key=lambda item: -len(item[0])))
 
@@ -203,7 +203,7 @@ def programs_named_in(db: Session, text: str, venues_only: bool = False) -> List
 
     Only names count, never generic words: 「事業承継の電話番号は？」 names §21, 「費用はかかりますか」 names none.
     ``venues_only``: only the names of desks and places (「食品産業振興グループ」), not the programs' own aliases."""
-    haystack = normalize(text)
+    haystack = compact(text)
     first: dict = {}
     snapshot = programs_snapshot(db)
     words = (snapshot.venue_words if snapshot is not None else venue_words_of(all_programs(db))) if venues_only \

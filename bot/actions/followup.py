@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
@@ -70,16 +70,16 @@ def say_hours(dispatcher: CollectingDispatcher, db, spot: answers.Spot, now: dat
     return True
 
 
-def say_places(dispatcher: CollectingDispatcher, db, spot: answers.Spot, text: Text) -> None:
-    """The main desk's address and the program's places (the nearest when the message names a town); a chosen
-    desk or place: its own."""
+def say_places(dispatcher: CollectingDispatcher, db, spot: answers.Spot, text: Text, remembered_town=None) -> None:
+    """The main desk's address and the program's places (the nearest when the user's town is known: all of them
+    when it has several, as §18's 八戸); a chosen desk or place: its own."""
     program = spot.program
     payload = programs_payload([program], spot)
-    if not spot.is_main:
+    location = (find_location(db, text) or remembered_town) if program.places else None
+    near = query.places_near(program, location) if location else ()
+    if not spot.is_main and not (spot.via == "place" and len(near) > 1):
         say_facts(dispatcher, db, spot, ["address"])
         return
-    location = find_location(db, text) if program.places else None
-    near = query.places_near(program, location) if location else ()
     address = answers.fact(db, spot, "address", "").lines
     if near:
         response, where = location_response("utter_answer_place_near", location)
@@ -119,7 +119,7 @@ def say_facts(dispatcher: CollectingDispatcher, db, spot: answers.Spot, names: S
 def say_quote(dispatcher: CollectingDispatcher, db, spot: answers.Spot, question: Text) -> bool:
     """A question no field answers (「相談は秘密にしてもらえますか」): the guide's own sentence that answers it,
     quoted whole with its section; False when the program's text holds none."""
-    quote = passages.best_quote(db, spot.program.section, question)
+    quote = passages.best_quote(db, spot.program.section, question, known=passages.identity(spot.program))
     if quote is None:
         return False
     dispatcher.utter_message(response="utter_answer_quote", name=spot.program.name, section=spot.program.section,
@@ -162,7 +162,8 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, prog
         if not say_hours(dispatcher, db, spot, datetime.now(JST)):
             say_facts(dispatcher, db, spot, asked)
     elif asked == ["address"]:
-        say_places(dispatcher, db, spot, text)
+        town = tracker.get_slot(SLOT_LOCATION)
+        say_places(dispatcher, db, spot, text, find_location(db, town) if town else None)
     elif len(asked) == 1 and asked[0] in OWN_SENTENCE_FIELDS:
         value = answers.program_value(db, program, asked[0])
         if value:

@@ -5,6 +5,7 @@ Which program a question is about is decided by :mod:`bot.actions.focus`, as for
 """
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any, Dict, List, Optional, Text
 
@@ -24,6 +25,12 @@ from knowledge.models import Program
 INNOVATION_SECTION = rules.INNOVATION_SECTION
 # Words that make an amount a cost to share (「費用300万円だと自己負担は？」), not a figure of the business.
 COST_WORDS = ("費用", "負担", "経費", "謝金", "旅費", "支払", "支援額", "補助", "いくら出")
+# Words that ask a cap or a share of a frame or item named (「GL枠の上限は？」「伴走支援はいくらまで？」).
+CAP_WORDS = ("上限", "いくらまで", "まで見て", "まで出", "比率", "割合", "何分の", "費用", "いくら", "上乗せ", "加算")
+# Words that ask the growth a plan needs (「付加価値額はどのくらい伸ばす？」「何%？」).
+GROWTH_WORDS = ("伸び", "伸ばす", "%", "パーセント", "基準", "最低いくら", "いくら以上", "いくらに")
+# How many earlier messages a figure may be taken from.
+MAX_TURNS_BACK = 4
 # Items of §22's cost rules, as owners write them (longest first wins in first_keyword).
 ITEM_WORDS = ("計画策定", "伴走支援（決算期）", "伴走支援（期中）", "伴走", "デューデリジェンス", "金融機関交渉",
               "民間金融機関")
@@ -57,6 +64,7 @@ def frame_lines(rule) -> Text:
              f"・支援の割合：費用の{share.denominator}分の{share.numerator}"]
     if caps:
         lines.append(f"・上限：{'、'.join(caps)}")
+    lines.append(f"・ガイドの記載：{rule.param('text')}")
     return "\n".join(lines)
 
 
@@ -129,9 +137,11 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
         dispatcher.utter_message(response="utter_cost_share_frames", name=program.name, section=program.section,
                                  frames="\n".join(frame_lines(r) for r in frames), json_message=payload)
         return
+    chosen = [r for r in frames if frame is None or frame in (r.param("frame") or "")] or frames[:1]
+    if say_item_costs(dispatcher, db, program, chosen[0], text):
+        return
     amount, basis = given_cost(text)
     if amount is None:
-        chosen = [r for r in frames if frame is None or frame in (r.param("frame") or "")] or frames[:1]
         dispatcher.utter_message(response="utter_cost_share_rule", name=program.name, section=program.section,
                                  rule="\n".join(frame_lines(r) for r in chosen), json_message=payload)
         return
@@ -151,12 +161,53 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
         dispatcher.utter_message(response="utter_cost_share_result", **values)
 
 
+def item_words(rule) -> Dict[Text, List[Text]]:
+    """Each item of a frame (its caps, and 計画策定 which the share covers without a cap of its own in some
+    frames), as owners write it: the item, without 支援 (「伴走支援（決算期）」→「伴走（決算期）」)."""
+    items = [cap["item"] for cap in rule.param("caps", [])]
+    if not any(item.startswith("計画策定") for item in items):
+        items.insert(0, "計画策定支援")
+    return {item: list(dict.fromkeys([item, item.replace("支援", ""), item.replace("支援（", "（")]))
+            for item in items}
+
+
+def say_item_costs(dispatcher: CollectingDispatcher, db, program: Program, rule, text: Text) -> bool:
+    """Several items with their own amounts (「計画策定9万円、決算期の伴走支援3万円」): each item's share up to its
+    cap, added up, then the frame's total cap. False unless two or more items have amounts."""
+    words = item_words(rule)
+    words = {item: [*forms, *([f"決算期の{forms[0][:2]}", "決算期"] if "決算期" in item else []),
+                    *(["期中"] if "期中" in item else [])] for item, forms in words.items()}
+    given = parsing.labelled_amounts(text, words)
+    if len(given) < 2:
+        return False
+    lines, subsidy = [], 0
+    for item, amount in given.items():
+        result = rules.cost_share(db, program.section, amount, frame=rule.param("frame"), item=item)
+        subsidy += result.subsidy_yen
+        cap = f"（上限{yen(result.cap_yen)}）" if result.capped else ""
+        lines.append(f"・{item}：{yen(amount)} × {result.share.numerator}/{result.share.denominator} ＝ "
+                     f"{yen(result.subsidy_yen)}{cap}")
+    total_cap = rule.param("total_cap_yen")
+    if total_cap is not None and subsidy > total_cap:
+        lines.append(f"・総額の上限{yen(total_cap)}まで")
+        subsidy = total_cap
+    spent = sum(given.values())
+    dispatcher.utter_message(response="utter_cost_share_items", name=program.name, section=program.section,
+                             frame=rule.param("frame"), lines="\n".join(lines), subsidy=yen(subsidy),
+                             self_pay=yen(spent - subsidy), rule=rule.param("text"),
+                             json_message=programs_payload([program]))
+    return True
+
+
 def given_cost(text: Text):
     """The cost the user gives, and how it was added up: several amounts add up (謝金 and 旅費), times the visits
     when they are per visit (「1回36,000円×3回」). (None, "") when no amount is written."""
     amounts = [value for _, value in parsing.amounts_yen(text)]
     if not amounts:
         return None, ""
+    if len(amounts) == 2 and "予定" in text and ("実際" in text or "かかった" in text):
+        # §22: 「費用総額（予定）を上限とし、費用総額（予定）を超えた費用については、費用支払の対象とはしない」
+        return min(amounts), f"（申請時の予定額{yen(amounts[0])}が上限のため）"
     visits = parsing.visits(text) if parsing.per_visit(text) else None
     once = sum(amounts)
     if visits:
@@ -178,11 +229,16 @@ def percent_text(value) -> Text:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
-def say_sum(dispatcher: CollectingDispatcher, db, program: Program, formula, given, tracker: Tracker) -> None:
-    """The guide's sum formula (付加価値額＝営業利益＋人件費＋減価償却費) with the user's amounts, the per-employee
-    figure when a head count is given, and the growth target when a plan length is known."""
-    text = latest_text(tracker)
-    result = rules.sum_of(formula, given, parsing.employees(text))
+def head_count(text: Text) -> Optional[int]:
+    """Employees, not the 「1人当たり」 of 「1人当たりの付加価値額」."""
+    return parsing.employees(re.sub(r"(?:1|１|一)\s?人\s?(?:当たり|あたり)", "", text))
+
+
+def say_sum(dispatcher: CollectingDispatcher, db, program: Program, formula, given, tracker: Tracker,
+            said: Text) -> None:
+    """The guide's sum formula (付加価値額＝営業利益＋人件費＋減価償却費) with the user's amounts (from ``said``),
+    the per-employee figure when a head count is given, and the growth target when a plan length is known."""
+    result = rules.sum_of(formula, given, head_count(said) or head_count(latest_text(tracker)))
     lines = [f"{formula.total} ＝ " + " ＋ ".join(f"{term} {yen(value)}" for term, value in result.parts)
              + f" ＝ {yen(result.total_yen)}"]
     if result.left_out:
@@ -247,19 +303,40 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
     (「売上が1000万円落ちた」 is no cost to share). None when the message gives no figure a rule takes."""
     text = latest_text(tracker)
     innovation = query.program(db, INNOVATION_SECTION)
-    for formula in rules.sum_formulas(db):
-        given = parsing.labelled_amounts(text, formula.words())
-        if sum(not key.startswith("excluded:") for key in given) >= 2:
-            say_sum(dispatcher, db, innovation, formula, given, tracker)
-            return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
     on_innovation = program is not None and program.section == INNOVATION_SECTION
+    asks_growth = bool(parsing.first_keyword(text, GROWTH_WORDS))
+    for formula in rules.sum_formulas(db):
+        # the amounts of this message; a question about the target may use those the user gave before
+        earlier = earlier_texts(tracker) if (on_innovation and asks_growth) else [text]
+        for said in earlier[:MAX_TURNS_BACK]:
+            given = parsing.labelled_amounts(said, formula.words())
+            if sum(not key.startswith("excluded:") for key in given) >= 2:
+                say_sum(dispatcher, db, innovation, formula, given, tracker, said)
+                return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
     if (on_innovation or "付加価値" in text or "給与支給" in text) and say_growth_amounts(
             dispatcher, db, innovation, tracker):
         return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
-    if (program is not None and rules.cost_share_frames(db, program.section) and parsing.amounts_yen(text)
-            and parsing.first_keyword(text, COST_WORDS)):
+    if (on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and plan_years_said(tracker):
+        say_growth(dispatcher, db, innovation, str(plan_years_said(tracker)) + "年")
+        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+    program = program if program is not None and rules.cost_share_frames(db, program.section) else \
+        program_of_frame(db, text)
+    if program is None:
+        return None
+    named_frame = program_of_frame(db, text) is not None or parsing.first_keyword(text, ITEM_WORDS)
+    if (parsing.amounts_yen(text) and parsing.first_keyword(text, COST_WORDS)) or (
+            named_frame and parsing.first_keyword(text, CAP_WORDS)):
         say_cost_share(dispatcher, db, program, text)
         return [SlotSet(SLOT_PROGRAM, str(program.section))]
+    return None
+
+
+def program_of_frame(db, text: Text) -> Optional[Program]:
+    """The program whose cost-share frame the message names (「通常枠」「GL枠」「早期経営改善」: §22)."""
+    for program in cost_share_programs(db):
+        names = [r.param("frame") for r in rules.cost_share_frames(db, program.section) if r.param("frame")]
+        if parsing.first_keyword(text, names + [n.removesuffix("枠") + "枠" for n in names if len(n) > 2]):
+            return program
     return None
 
 
@@ -273,7 +350,10 @@ class ActionAnswerRule(AssistantAction):
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         intent, text = latest_intent(tracker), latest_text(tracker)
-        program: Optional[Program] = focus.program_in_focus(db, tracker)
+        program: Optional[Program] = focus.program_in_focus(db, tracker) or program_of_frame(db, text)
+        numbers = answer_numbers(dispatcher, tracker, db, program)
+        if numbers is not None:
+            return numbers
         if intent == "ask_cost_share":
             if program is None:
                 ask_which(dispatcher, cost_share_programs(db))
@@ -284,9 +364,6 @@ class ActionAnswerRule(AssistantAction):
             return [SlotSet(SLOT_PROGRAM, str(program.section))]
         if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
             return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
-        numbers = answer_numbers(dispatcher, tracker, db, program)
-        if numbers is not None:
-            return numbers
         innovation = query.program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)

@@ -11,18 +11,19 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import entity_value, general_desk, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_free, answer_question
 from bot.actions.location import answer_location
 from bot.actions.understanding import Reading
 from bot.limits import MAX_MESSAGE_CHARS
 from bot.program_intents import intent_of_slug, is_program_intent
-from knowledge import answers, facts, query
+from knowledge import answers, facts, passages, query
 from knowledge.locations import find_location
 from knowledge.models import Program
 
@@ -50,7 +51,12 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     question (the NLU's best guess) is answered about it; anything else unclear is answered with that
     program's desk, never with another program. Without one, the leaning programs are offered to confirm,
     or the honest answer is given."""
+    from bot.actions.rules import answer_numbers  # rules imports the program actions, which import this module
+
     current = focus.program_in_focus(db, tracker)
+    numbers = answer_numbers(dispatcher, tracker, db, current)
+    if numbers is not None:  # the user's figures, half understood: computed by the guide's rule that takes them
+        return numbers
     candidates = [query.program(db, slug) for slug in reading.candidates]
     top = reading.intent
     asked_of = current or (candidates[0] if len(candidates) == 1 else None)
@@ -81,6 +87,14 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
                                  second=others[1].name, buttons=program_buttons(others[:2]),
                                  json_message=programs_payload(others[:2]))
         return []
+    quote = passages.best_anywhere(db, latest_text(tracker)) if top != "out_of_scope" else None
+    if quote is not None:
+        # 「予定額より実際の費用が膨らんだら、超えた分も払ってもらえる？」: one program's sentence answers it
+        program = query.program(db, quote.section)
+        dispatcher.utter_message(response="utter_answer_quote", name=program.name, section=program.section,
+                                 quote=quote.text, desk=program.main_desk.name,
+                                 phone=facts.desk_phone(program.main_desk), json_message=programs_payload([program]))
+        return [SlotSet(SLOT_PROGRAM, str(program.section))]
     offer_topics(dispatcher, db, "utter_out_of_scope" if top == "out_of_scope" else "utter_low_confidence")
     return []
 
