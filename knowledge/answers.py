@@ -162,8 +162,11 @@ def named_spot(program: Program, text: str, location: Optional[Location] = None)
         length = _longest_named(names, haystack)
         if length:
             desks.append((length, -desk.rank, desk))
+    # the main desk named in full (「県農林水産部 食ブランド・流通推進課 …グループ」) outranks a place named by
+    # a part of it; other desks are named by their own words, never by the name they share with the main desk
+    main_named = _longest_named(list(main_names), haystack)
     places = [(length, place) for place in program.places
-              if (length := _longest_named(_names_of(place), haystack))]
+              if (length := _longest_named(_names_of(place), haystack)) and length >= main_named]
     if places:
         best = max(length for length, _ in places)
         top = [place for length, place in places if length == best]
