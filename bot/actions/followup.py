@@ -135,14 +135,19 @@ def say_guide_silent(dispatcher: CollectingDispatcher, spot: answers.Spot) -> No
                              desk=spot.name, contacts=contacts, json_message=programs_payload([spot.program], spot))
 
 
+def focus_events(tracker: Tracker, program: Program) -> List[Dict[Text, Any]]:
+    """The program slot, when the answer moves the conversation to ``program`` (nothing when it is there)."""
+    return [] if tracker.get_slot(SLOT_PROGRAM) == str(program.section) else [SlotSet(SLOT_PROGRAM,
+                                                                                      str(program.section))]
+
+
 def answer_free(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program
                 ) -> List[Dict[Text, Any]]:
     """Any question about the program in focus that no field answers: the guide's sentence, or 記載がありません."""
     spot, events = focus.spot_in_focus(db, tracker, program)
     if not say_quote(dispatcher, db, spot, latest_text(tracker)):
         say_guide_silent(dispatcher, spot)
-    moved = tracker.get_slot(SLOT_PROGRAM) != str(program.section)
-    return [*events, *([SlotSet(SLOT_PROGRAM, str(program.section))] if moved else [])]
+    return [*events, *focus_events(tracker, program)]
 
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program,
@@ -153,7 +158,7 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, prog
     spot, events = focus.spot_in_focus(db, tracker, program)
     named = answers.fields_asked(db, text, program)
     asked = named or ([LAYER_FIELD.get(field, field)] if field else [])
-    events = [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
+    events = [*events, *focus_events(tracker, program)]
     if not named and not text.startswith("/") and say_quote(dispatcher, db, spot, text):
         pass  # no word of any field, and the guide has a sentence that answers it (「秘密にしてもらえますか」)
     elif not asked:

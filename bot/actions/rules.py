@@ -29,6 +29,8 @@ COST_WORDS = ("費用", "負担", "経費", "謝金", "旅費", "支払", "支�
 CAP_WORDS = ("上限", "いくらまで", "まで見て", "まで出", "比率", "割合", "何分の", "費用", "いくら", "上乗せ", "加算")
 # Words that ask the growth a plan needs (「付加価値額はどのくらい伸ばす？」「何%？」).
 GROWTH_WORDS = ("伸び", "伸ばす", "%", "パーセント", "基準", "最低いくら", "いくら以上", "いくらに")
+# The guide's proviso inside a cap sentence: 「上限：上記費用の3分の2（但し、…）」.
+PROVISO = re.compile(r"（但し、(.+)）\s*$")
 # How many earlier messages a figure may be taken from.
 MAX_TURNS_BACK = 4
 # Items of §22's cost rules, as owners write them (longest first wins in first_keyword).
@@ -64,7 +66,8 @@ def frame_lines(rule) -> Text:
              f"・支援の割合：費用の{share.denominator}分の{share.numerator}"]
     if caps:
         lines.append(f"・上限：{'、'.join(caps)}")
-    lines.append(f"・ガイドの記載：{rule.param('text')}")
+    if PROVISO.search(rule.param("text")):  # the guide's conditions (3:1), without 「上記費用」 pointing to a table
+        lines.append(f"・ガイドの但し書き：{proviso_of(rule)}")
     return "\n".join(lines)
 
 
@@ -171,6 +174,11 @@ def item_words(rule) -> Dict[Text, List[Text]]:
             for item in items}
 
 
+def proviso_of(rule) -> Text:
+    proviso = PROVISO.search(rule.param("text"))
+    return proviso.group(1) if proviso else rule.param("text")
+
+
 def say_item_costs(dispatcher: CollectingDispatcher, db, program: Program, rule, text: Text) -> bool:
     """Several items with their own amounts (「計画策定9万円、決算期の伴走支援3万円」): each item's share up to its
     cap, added up, then the frame's total cap. False unless two or more items have amounts."""
@@ -194,7 +202,7 @@ def say_item_costs(dispatcher: CollectingDispatcher, db, program: Program, rule,
     spent = sum(given.values())
     dispatcher.utter_message(response="utter_cost_share_items", name=program.name, section=program.section,
                              frame=rule.param("frame"), lines="\n".join(lines), subsidy=yen(subsidy),
-                             self_pay=yen(spent - subsidy), rule=rule.param("text"),
+                             self_pay=yen(spent - subsidy), rule=proviso_of(rule),
                              json_message=programs_payload([program]))
     return True
 
