@@ -158,7 +158,7 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, prog
     spot, events = focus.spot_in_focus(db, tracker, program)
     named = answers.fields_asked(db, text, program)
     asked = named or ([LAYER_FIELD.get(field, field)] if field else [])
-    events = [*events, *focus_events(tracker, program)]
+    events = [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
     if not named and not text.startswith("/") and say_quote(dispatcher, db, spot, text):
         pass  # no word of any field, and the guide has a sentence that answers it (「秘密にしてもらえますか」)
     elif not asked:

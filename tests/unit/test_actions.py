@@ -363,4 +363,4 @@ def test_a_bad_input_guessed_by_the_nlu_is_an_unclear_message_in_context(db):
                  confidence=0.6)
     desk = query.program(db, 21).main_desk
     assert "絵文字" not in result.text and facts.desk_phone(desk) in result.text
-    assert [p["section"] for p in result.programs[0]] == [21] and result.events == []
+    assert [p["section"] for p in result.programs[0]] == [21] and result.slot("program") in (None, "21")
