@@ -37,6 +37,8 @@ SENTENCE_END = re.compile(r"(?<=。)")
 MIN_SCORE = 2.3
 MIN_RAREST = 2.3
 MIN_COVERAGE = 0.34
+# What a term that named the program counts for, beside the question's own terms.
+KNOWN_WEIGHT = 0.3
 # Without a program in focus a sentence must score this many times MIN_SCORE, and the next program's best at most
 # CLEAR_MARGIN of it: a question the whole guide answers in one place only.
 ANYWHERE_FACTOR = 3
@@ -97,17 +99,19 @@ class PassageIndex:
         return [self.synonyms.get(term, term) for term, _ in morphemes(text) if term not in QUESTION_TERMS]
 
     def best(self, section: int, question: str, known: str = "") -> Optional[Quote]:
-        """``known``: text whose terms do not count (the program's own name, when the question also names it)."""
-        skip = set(self.terms(known)) if known else set()
-        asked = [t for t in dict.fromkeys(self.terms(question)) if t in self.weight and t not in skip]
+        """``known``: text whose terms chose the program (its name): they only break ties (KNOWN_WEIGHT)."""
+        known_terms = set(self.terms(known)) if known else set()
+        every = [t for t in dict.fromkeys(self.terms(question)) if t in self.weight]
+        asked = [t for t in every if t not in known_terms]
         if not asked:
             return None
         scored = []
         for rank, (text, terms) in enumerate(self.passages.get(section, [])):
             matched = [t for t in asked if t in terms]
             if matched:
-                scored.append((sum(self.weight[t] for t in matched), len(matched), -rank, text,
-                               max(self.weight[t] for t in matched)))
+                score = sum(self.weight[t] for t in matched) + KNOWN_WEIGHT * sum(
+                    self.weight[t] for t in every if t in known_terms and t in terms)
+                scored.append((score, len(matched), -rank, text, max(self.weight[t] for t in matched)))
         if not scored:
             return None
         score, count, _, text, rarest = max(scored)

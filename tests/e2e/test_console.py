@@ -72,7 +72,10 @@ def open_console(driver, console_url):
 
 
 def listed_sections(driver):
-    return [b.get_attribute("data-section") for b in driver.find_elements(By.CSS_SELECTOR, "#candidates li button")]
+    """The sections listed, read in one script: the list may be re-rendered between finding a button and reading
+    it (a StaleElementReferenceException a fresh CI run could hit), never inside one script."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#candidates li button'), b => b.getAttribute('data-section'))")
 
 
 @pytest.fixture
