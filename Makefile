@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 # Rasa 3.6.21 declares Python <3.11: its dependencies are installed first from our pinned list,
-# then rasa and rasa-sdk themselves without dependency resolution (shared/notes/stack.md).
+# then rasa and rasa-sdk themselves without dependency resolution (checked on this machine: rasa's declared bound is older than its code's).
 $(STAMP): requirements/base.txt requirements/rasa.txt requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

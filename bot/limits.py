@@ -33,12 +33,12 @@ RATE_WINDOW_SECONDS = 60                  # RATE_LIMIT_WINDOW_SECONDS: the windo
 ADDRESS_MESSAGES = 120                    # RATE_LIMIT_ADDRESS_MESSAGES
 # LINE events one Rasa process works on at once (answered 503 beyond: LINE may redeliver, bot/channels/line.py). A
 # process's turns share one event loop; a turn takes about 30 ms, at most a few hundred (measured over REST on 2 cores),
-# so 100 waiting events are answered well within the reply token's minute (shared/notes/line.md 2); a longer backlog
-# would turn replies into pushes, which count against the month's message quota.
+# so 100 waiting events are answered well within the reply token's minute (LINE: a reply token is to be used within
+# a minute of receipt); a longer backlog would turn replies into pushes, which count against the month's quota.
 LINE_EVENTS_IN_FLIGHT = 100               # LINE_MAX_EVENTS_IN_FLIGHT
 # How long a LINE webhookEventId is remembered across processes (Redis) so that a redelivery is answered once. LINE
-# does not disclose how long it retries; a redelivered reply token only works within 20 minutes of the event
-# (shared/notes/line.md 2, 6). A day is far beyond both, at a few dozen bytes per event.
+# does not disclose how long it retries; a redelivered reply token only works within 20 minutes of the event (LINE's
+# reply documentation). A day is far beyond both, at a few dozen bytes per event.
 LINE_EVENT_IDS_SECONDS = 24 * 3600        # LINE_EVENT_IDS_SECONDS
 
 

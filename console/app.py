@@ -31,9 +31,9 @@ from console.auth import (
     visitor,
 )
 from console.records import record
-from knowledge import query
+from knowledge import answers, query
 from knowledge.db import session
-from knowledge.locations import find_location
+from knowledge.locations import Location, find_location
 from knowledge.models import Area, Municipality
 from knowledge.search import search
 from review import db as review_db
@@ -70,6 +70,13 @@ async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str],
         return None
     return [{"slug": slug_of_intent(r["name"]), "confidence": round(r["confidence"], 3)}
             for r in parsed.get("intent_ranking", []) if is_program_intent(r["name"])]
+
+
+def chosen_desk(program, text: str, where: Optional[Location]) -> Dict[str, Any]:
+    """The desk or place the assistant would answer with for this query (knowledge/answers.py: the one choice),
+    for the row: 「むつ 創業 TEL」 shows むつ市創業相談ルーム, 「計画策定支援」 §22's own number."""
+    spot = answers.choose(program, text, said=where)
+    return {"name": spot.name, "contact_lines": answers.contact_summary(spot), "via": spot.via}
 
 
 def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, Any]:
@@ -182,9 +189,11 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
             location = find_location(db, text) if area is None else None
             area = area or (location.area if location else None)
             items = []
+            where = location or (Location(area=area) if area else None)
             for slug, score in scored:
                 program = query.program(db, slug)
-                items.append(with_local_places(dict(record(program), score=score), area))
+                item = with_local_places(dict(record(program), score=score), area)
+                items.append(dict(item, chosen=chosen_desk(program, text, where)))
             return response.json({"source": source, "area": area, "candidates": items})
 
     @app.get("/api/search")

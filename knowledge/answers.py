@@ -243,19 +243,27 @@ def _place_lines(spot: Spot) -> List[str]:
 
 
 def _hours_lines(spot: Spot) -> List[str]:
-    return [spot.venue.hours_text] if spot.venue.hours_text else []
+    """The chosen record's hours; the main desk without hours of its own: the first desk or place of the program
+    that has them, named (§16's 事務局 is reached at the centre's 相談窓口)."""
+    if spot.venue.hours_text:
+        return [spot.venue.hours_text]
+    if spot.is_main:
+        first = next(iter(query.with_hours(spot.program)), None)
+        return [f"{first.hours_text}（{first.name}）"] if first is not None else []
+    return []
 
 
 def _reservation_lines(spot: Spot) -> List[str]:
     """要予約 (the guide says 要予約 or 予約制) of the chosen record; a desk that books venues which all need one
-    (§18's 相談会) answers for them; else the program's own note on reservations, verbatim."""
+    (§18's 相談会) answers for them; else the program's own note on reservations, verbatim; then how to apply."""
     venue, program = spot.venue, spot.program
     booking = spot.reached_through if spot.reached_through is not None else (
         spot.desk if spot.desk is not None and spot.desk.role == BOOKING_ROLE else None)
     where = f"（申込先：{booking.name}）" if booking is not None and booking.role == BOOKING_ROLE else ""
+    found = [note for note in program.notes if "予約" in note]
     if venue.reservation or (spot.place is None and program.places and all(p.reservation for p in program.places)):
-        return ["要予約（予約制）" + where]
-    return [note for note in program.notes if "予約" in note]
+        found = ["要予約（予約制）" + where]
+    return found
 
 
 def program_value(db: Session, program: Program, name: str) -> Optional[str]:
@@ -287,7 +295,9 @@ def fact(db: Session, spot: Spot, name: str, label: str) -> Fact:
     elif name == "hours":
         lines = _hours_lines(spot)
     elif name == "reservation":
-        lines = _reservation_lines(spot)
+        # whether to book is a question of how to apply: the guide's own words on it follow
+        how = program_value(db, spot.program, "how_to_apply")
+        lines = _reservation_lines(spot) + ([f"申込方法：{how}"] if how else [])
     elif name in PROGRAM_FIELDS:
         value = program_value(db, spot.program, name)
         lines = [value] if value else []

@@ -28,15 +28,22 @@ CONTACT_LINE = re.compile(r"TEL|FAX|E-mail|@|^【(担当窓口|問い合わせ�
 MIN_CHARS = 6
 # Words every question about a program has; they say nothing about which sentence answers it.
 QUESTION_TERMS = {"相談", "利用", "出来る", "有る", "聞く", "教える", "知る", "貰う", "呉れる", "何",
-                  "どんな", "如何", "ください", "お願い", "質問", "件", "窓口", "場合", "本当", "大丈夫"}
+                  "どんな", "如何", "ください", "お願い", "質問", "件", "窓口", "場合", "本当", "大丈夫", "うち",
+                  "みたい", "使う", "とか", "やつ", "ちょっと", "今", "自分", "会社"}
 LIST_ITEM = re.compile(r"^\s*(?:[-*・]\s*)?[①-⑳]")
 ANNOUNCES_LIST = re.compile(r"以下の|次の(?!受付|開始|日|回|方|月|年|週|営業|機会)")
-SENTENCE_END = re.compile(r"(?<=。)")
+OPENING, CLOSING = "（(「『【", "）)」』】"
+# Words that point to text elsewhere in the guide (「上記費用の3分の2」): such a sentence is not quoted alone.
+POINTS_ELSEWHERE = re.compile(r"上記|下記|前記|後記|前述|後述")
 # A passage answers when the weights of the question's terms it holds add up to MIN_SCORE, one of them is rare in
 # the guide (MIN_RAREST: a term in at most about one passage in nine), and it holds MIN_COVERAGE of the terms.
 MIN_SCORE = 2.3
 MIN_RAREST = 2.3
 MIN_COVERAGE = 0.34
+# A match this strong is preferred to the field the NLU read the question as (「秘密にしてもらえますか」 read as a
+# cost question): a rare term or two of the question's own.
+STRONG_SCORE = 2 * MIN_SCORE
+STRONG_COVERAGE = 0.5
 # What a term that named the program counts for, beside the question's own terms.
 KNOWN_WEIGHT = 0.3
 # Without a program in focus a sentence must score this many times MIN_SCORE, and the next program's best at most
@@ -45,9 +52,21 @@ ANYWHERE_FACTOR = 3
 CLEAR_MARGIN = 0.7
 
 
+def sentences(line: str) -> List[str]:
+    """The line's sentences: cut after each 「。」 outside brackets (「（但し、…とする。…とする。）」 stays whole)."""
+    parts, start, depth = [], 0, 0
+    for index, char in enumerate(line):
+        depth += (char in OPENING) - (char in CLOSING)
+        if char == "。" and depth <= 0:
+            parts.append(line[start:index + 1])
+            start = index + 1
+    return parts + [line[start:]]
+
+
 def guide_passages(source: Path, sections: int) -> Dict[int, List[str]]:
     """Each numbered program's sentences and list items of the guide's text, cleaned of layout marks, without its
-    contact lines. A sentence that announces a list (「以下の支援措置が利用できます。」) keeps the list with it."""
+    contact lines. A sentence that announces a list (「以下の支援措置が利用できます。」) keeps the list with it; one
+    that points to what it does not carry (上記, or a list that does not follow) is left out."""
     found: Dict[int, List[str]] = {}
     current: Optional[int] = None
     announcing = False
@@ -66,11 +85,15 @@ def guide_passages(source: Path, sections: int) -> Dict[int, List[str]]:
         announcing = False
         if len(line) < MIN_CHARS or CONTACT_LINE.search(line):
             continue
-        for sentence in filter(None, (part.strip() for part in SENTENCE_END.split(line))):
+        for sentence in filter(None, (part.strip() for part in sentences(line))):
             if len(sentence) >= MIN_CHARS and sentence not in found[current]:
                 found[current].append(sentence)
         announcing = bool(ANNOUNCES_LIST.search(line))
-    return found
+    # quoted alone, a sentence must stand alone: none that points to a table or list it does not carry, and no row
+    # of a table (cells apart by tabs) without its header
+    return {section: [t for t in texts if not POINTS_ELSEWHERE.search(t) and "\t" not in t
+                      and not (ANNOUNCES_LIST.search(t) and "\n" not in t)]
+            for section, texts in found.items()}
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,12 @@ class Quote:
     section: int
     text: str
     score: float
+    coverage: float  # the share of the question's own terms the sentence holds
+
+    @property
+    def strong(self) -> bool:
+        """Clear enough to be preferred to the field the NLU read the question as."""
+        return self.score >= STRONG_SCORE and self.coverage >= STRONG_COVERAGE
 
 
 class PassageIndex:
@@ -96,7 +125,10 @@ class PassageIndex:
         self.weight = {term: math.log(1 + len(documents) / count) for term, count in frequency.items()}
 
     def terms(self, text: str) -> List[str]:
-        return [self.synonyms.get(term, term) for term, _ in morphemes(text) if term not in QUESTION_TERMS]
+        """Sudachi's normalized forms, synonyms folded; neither the question's own words nor numbers (NFKC makes
+        「③」 a 3)."""
+        return [self.synonyms.get(term, term) for term, _ in morphemes(text)
+                if term not in QUESTION_TERMS and not term.isdigit()]
 
     def best(self, section: int, question: str, known: str = "") -> Optional[Quote]:
         """``known``: text whose terms chose the program (its name): they only break ties (KNOWN_WEIGHT)."""
@@ -117,7 +149,7 @@ class PassageIndex:
         score, count, _, text, rarest = max(scored)
         if score < MIN_SCORE or rarest < MIN_RAREST or count / len(asked) < MIN_COVERAGE:
             return None
-        return Quote(section, text, score)
+        return Quote(section, text, score, count / len(asked))
 
 
 @lru_cache(maxsize=4)

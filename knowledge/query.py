@@ -15,6 +15,8 @@ from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
 from knowledge.text import compact, normalize
 
+# A desk's group or department names its program only from this length (「事務局」 is no name).
+MIN_UNIT_NAME = 5
 FIELDS = ("phone", "fax", "email", "address", "hours", "cost", "target", "limits", "how_to_apply")
 
 
@@ -176,7 +178,8 @@ def venue_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
         venues = [*row.desks, *row.places]
         for name in [name for venue in venues for name in [venue.name, *(venue.aliases or [])]] + [
                 name for desk in row.desks for name in (desk.group_name, desk.department,
-                                                        (desk.department or "").split(" ")[-1]) if name]:
+                                                        (desk.department or "").split(" ")[-1])
+                if name and len(name) >= MIN_UNIT_NAME]:
             owners.setdefault(compact(name), set()).add(row.section)
     words = [(name, next(iter(sections))) for name, sections in owners.items() if len(sections) == 1 and name]
     return tuple(sorted(set(words), key=lambda item: -len(item[0])))

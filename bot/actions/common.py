@@ -15,6 +15,9 @@ SLOT_PROGRAM = "program"
 SLOT_LOCATION = "location"
 # The desk or place of the program in focus chosen by name (「計画策定支援の番号」): knowledge/answers.py Spot.key.
 SLOT_SPOT = "spot"
+# What the last answer was about (the facts asked, 「cost_share」, 「growth」), so that an elliptical follow-up
+# (「八戸の場合は？」「GL枠だと？」「給与のほうは？」) continues it: bot/actions/ellipsis.py.
+SLOT_ASKED = "asked"
 # The general desk offered when nothing fits (the guide's §16, よろず支援拠点: 経営課題全般の相談).
 GENERAL_DESK_SECTION = 16
 # Topics offered as buttons when the assistant could not understand: the most asked-for programs.
@@ -29,6 +32,13 @@ MAX_ENTITY_CHARS = 64
 MAX_INTENT_CHARS = 80
 # A program as buttons name it: its section number or its slug (knowledge/programs/<section>_<slug>.yml).
 PROGRAM_KEY = re.compile(r"[0-9]{1,3}|[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def asked(kind: Text) -> List[Dict[Text, Any]]:
+    """The slot event remembering what this answer was about (``SLOT_ASKED``)."""
+    from rasa_sdk.events import SlotSet
+
+    return [SlotSet(SLOT_ASKED, kind)]
 
 
 def latest_text(tracker: Tracker) -> Text:

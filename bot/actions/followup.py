@@ -12,9 +12,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import focus
+from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_ASKED, SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
@@ -116,11 +116,13 @@ def say_facts(dispatcher: CollectingDispatcher, db, spot: answers.Spot, names: S
         dispatcher.utter_message(response="utter_answer_facts", facts=fact_lines(answer.found), **values)
 
 
-def say_quote(dispatcher: CollectingDispatcher, db, spot: answers.Spot, question: Text) -> bool:
+def say_quote(dispatcher: CollectingDispatcher, db, spot: answers.Spot, question: Text, strong_only: bool = False
+              ) -> bool:
     """A question no field answers (「相談は秘密にしてもらえますか」): the guide's own sentence that answers it,
-    quoted whole with its section; False when the program's text holds none."""
+    quoted whole with its section; False when the program's text holds none. ``strong_only``: the NLU's field has an
+    answer too, so only a sentence that matches clearly (``Quote.strong``) is preferred to it."""
     quote = passages.best_quote(db, spot.program.section, question, known=passages.identity(spot.program))
-    if quote is None:
+    if quote is None or (strong_only and not quote.strong):
         return False
     dispatcher.utter_message(response="utter_answer_quote", name=spot.program.name, section=spot.program.section,
                              quote=quote.text, desk=spot.name, phone=first_phone(spot),
@@ -133,6 +135,10 @@ def say_guide_silent(dispatcher: CollectingDispatcher, spot: answers.Spot) -> No
     contacts = "\n".join(answers.contact_summary(spot))
     dispatcher.utter_message(response="utter_guide_silent", name=spot.program.name, section=spot.program.section,
                              desk=spot.name, contacts=contacts, json_message=programs_payload([spot.program], spot))
+
+
+def remember(fields: Sequence[Text]) -> List[Dict[Text, Any]]:
+    return [SlotSet(SLOT_ASKED, ",".join(fields))] if fields else []
 
 
 def focus_events(tracker: Tracker, program: Program) -> List[Dict[Text, Any]]:
@@ -151,15 +157,18 @@ def answer_free(dispatcher: CollectingDispatcher, tracker: Tracker, db, program:
 
 
 def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program,
-                    field: Optional[Text]) -> List[Dict[Text, Any]]:
+                    field: Optional[Text], fields: Sequence[Text] = ()) -> List[Dict[Text, Any]]:
     """Answer what the message asks about ``program`` (every fact it names, else the intent's ``field``), from
     the desk or place the conversation points to. Returns the slots to set."""
     text = latest_text(tracker)
     spot, events = focus.spot_in_focus(db, tracker, program)
-    named = answers.fields_asked(db, text, program)
+    named = list(fields) or answers.fields_asked(db, text, program)
     asked = named or ([LAYER_FIELD.get(field, field)] if field else [])
-    events = [*events, SlotSet(SLOT_PROGRAM, str(program.section))]
-    if not named and not text.startswith("/") and say_quote(dispatcher, db, spot, text):
+    events = [*events, SlotSet(SLOT_PROGRAM, str(program.section)), *remember(asked)]
+    field_answered = bool(asked) and bool(answers.fact(db, spot, asked[0], "").lines)
+    sure = understanding.confidence(tracker.latest_message) >= understanding.FIELD_SURE
+    if not named and not text.startswith("/") and not (field_answered and sure) and say_quote(
+            dispatcher, db, spot, text, strong_only=field_answered):
         pass  # no word of any field, and the guide has a sentence that answers it (「秘密にしてもらえますか」)
     elif not asked:
         say_facts(dispatcher, db, spot, ["phone"])
@@ -191,4 +200,9 @@ class ActionAnswerField(AssistantAction):
         field = FIELD_OF_INTENT.get(latest_intent(tracker) or "")
         if program is None or field is None:
             return ask_program_first(dispatcher, db)
+        from bot.actions.ellipsis import continue_previous  # ellipsis uses this module's answer_question
+
+        continued = continue_previous(dispatcher, tracker, db, program)
+        if continued is not None:  # 「給与のほうは？」 read as a cost question: the growth question, continued
+            return continued
         return answer_question(dispatcher, tracker, db, program, field)

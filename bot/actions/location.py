@@ -61,4 +61,9 @@ class ActionAnswerLocation(AssistantAction):
         program = focus.program_in_focus(db, tracker)
         if program is not None and answers.fields_asked(db, latest_text(tracker), program):
             return answer_question(dispatcher, tracker, db, program, None)  # 「むつ 農商工連携 FAX」
+        from bot.actions.ellipsis import continue_previous  # ellipsis uses the rule actions, which use this module
+
+        continued = continue_previous(dispatcher, tracker, db, program)
+        if continued is not None:  # 「八戸の場合は？」 after 「FAXは？」: the FAX of 八戸's desk
+            return continued
         return answer_location(dispatcher, tracker, db, focus.program_in_focus(db, tracker), location)

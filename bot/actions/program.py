@@ -35,6 +35,13 @@ def spot_lines(spot: answers.Spot) -> Text:
 
 # A message that asks something (so a sentence of the guide may answer it), not only describes a situation.
 QUESTION = re.compile(r"[?？]|ますか|ですか|でしょうか|かな|っけ|(?:の|か|る)\s*$")
+# A request for a fact (「電話番号を教えて」, or a line ending in the fact: 「…8サポの電話番号」); a fact's word
+# inside a long message may only describe the situation (「英語でメールが来た」).
+REQUEST = re.compile(r"教えて|知りたい|ください|下さい|ほしい|欲しい|何番|どこ"
+                     r"|(?:番号|アドレス|住所|場所|所在地|fax|ファックス|ファクス|メール|tel|電話|時間|費用|内線)"
+                     r"\s*[はをもって]*\s*[。.!！]*\s*$", re.IGNORECASE)
+# A staff-style line (「八戸 創業 TEL」) is this short: its fact words are the question.
+TERSE = 25
 
 
 def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program) -> List[Dict[Text, Any]]:
@@ -43,7 +50,8 @@ def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: P
     spot, events = focus.spot_in_focus(db, tracker, program)
     desk = program.main_desk
     payload = programs_payload([program], spot)
-    if spot.is_main:
+    if spot.is_main or set(answers.contact_summary(spot)) <= set(facts.desk_lines(desk)):
+        # the main desk, or a place that is the main desk's own office (§13's 食品産業振興グループ)
         dispatcher.utter_message(response="utter_recommend", name=program.name, section=program.section,
                                  summary=program.summary, desk=desk.name, contacts=facts.contacts(desk),
                                  json_message=payload)
@@ -107,12 +115,16 @@ class ActionRecommendProgram(AssistantAction):
                 # 「その知財の窓口ってどこ？」 about the program already under discussion: answer the question
                 return answer_question(dispatcher, tracker, db, program, FIELD_OF_INTENT[followup])
             from bot.actions.rules import answer_numbers  # rules uses this module's ask_which
-            numbers = answer_numbers(dispatcher, tracker, db, program)
+            numbers = answer_numbers(dispatcher, tracker, db, program, first_message=True)
             if numbers is not None:
                 return numbers
-            if answers.fields_asked(db, latest_text(tracker), program, followup=False):
-                # 「八戸 創業 TEL」「省エネ診断って費用どれくらい？」: the situation and the question in one message
-                return answer_question(dispatcher, tracker, db, program, None)
+            text = latest_text(tracker)
+            asked = answers.fields_asked(db, text, program, followup=False)
+            if asked and (QUESTION.search(text) or REQUEST.search(text) or len(text) <= TERSE):
+                # 「八戸 創業 TEL」「省エネ診断って費用どれくらい？」: the situation and the question in one message;
+                # the desk's phone comes too, as with every first answer
+                fields = asked if "phone" in asked else [*asked, "phone"]
+                return answer_question(dispatcher, tracker, db, program, None, fields=fields)
         return recommend(dispatcher, tracker, db, program)
 
 

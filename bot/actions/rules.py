@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, parsing
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text
+from bot.actions.common import SLOT_PROGRAM, asked, latest_intent, latest_text
 from bot.actions.contract import programs_payload
 from bot.actions.followup import answer_question, ask_program_first
 from bot.actions.program import ask_which
@@ -110,8 +110,10 @@ def say_innovation_eligibility(dispatcher: CollectingDispatcher, db, program: Pr
         dispatcher.utter_message(response="utter_innovation_depends", employees=count, **common)
 
 
-def say_growth(dispatcher: CollectingDispatcher, db, program: Program, text: Text) -> None:
-    years = parsing.plan_years(text)
+def say_growth(dispatcher: CollectingDispatcher, db, program: Program, text: Text,
+               years_before: Optional[int] = None) -> None:
+    """The growth the plan needs: for the plan length said now (or before, ``years_before``), else the table."""
+    years = parsing.plan_years(text) or years_before
     payload = programs_payload([program])
     table = rules.growth_table(db)
     value_added = dict(zip(table, percents([g.value_added_percent for g in table])))
@@ -304,11 +306,13 @@ def say_growth_amounts(dispatcher: CollectingDispatcher, db, program: Program, t
     return True
 
 
-def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Optional[Program]
-                   ) -> Optional[List[Dict[Text, Any]]]:
+def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Optional[Program],
+                   first_message: bool = False) -> Optional[List[Dict[Text, Any]]]:
     """The user's own figures, computed by the guide's rule that takes them: §5's sums (two or more of their
     terms with amounts) and growth targets, or the cost share of ``program`` when the message speaks of a cost
-    (「売上が1000万円落ちた」 is no cost to share). None when the message gives no figure a rule takes."""
+    (「売上が1000万円落ちた」 is no cost to share). None when the message gives no figure a rule takes.
+    ``first_message``: the message also describes the situation, so a plan length alone is no growth question
+    (「3年で付加価値を伸ばす計画を作りたい」 asks for the desk)."""
     text = latest_text(tracker)
     innovation = query.program(db, INNOVATION_SECTION)
     on_innovation = program is not None and program.section == INNOVATION_SECTION
@@ -323,10 +327,11 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
                 return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
     if (on_innovation or "付加価値" in text or "給与支給" in text) and say_growth_amounts(
             dispatcher, db, innovation, tracker):
-        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
-    if (on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and plan_years_said(tracker):
-        say_growth(dispatcher, db, innovation, str(plan_years_said(tracker)) + "年")
-        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
+    if not first_message and (on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and \
+            plan_years_said(tracker):
+        say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
+        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
     program = program if program is not None and rules.cost_share_frames(db, program.section) else \
         program_of_frame(db, text)
     if program is None:
@@ -335,7 +340,7 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
     if (parsing.amounts_yen(text) and parsing.first_keyword(text, COST_WORDS)) or (
             named_frame and parsing.first_keyword(text, CAP_WORDS)):
         say_cost_share(dispatcher, db, program, text)
-        return [SlotSet(SLOT_PROGRAM, str(program.section))]
+        return [SlotSet(SLOT_PROGRAM, str(program.section)), *asked("cost_share")]
     return None
 
 
@@ -369,14 +374,15 @@ class ActionAnswerRule(AssistantAction):
             if not rules.cost_share_frames(db, program.section):  # no cost share: its cost, as the guide says
                 return answer_question(dispatcher, tracker, db, program, "cost")
             say_cost_share(dispatcher, db, program, text)
-            return [SlotSet(SLOT_PROGRAM, str(program.section))]
+            return [SlotSet(SLOT_PROGRAM, str(program.section)), *asked("cost_share")]
         if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
             return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
         innovation = query.program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)
         elif intent == "ask_growth_requirement":
-            say_growth(dispatcher, db, innovation, text)
+            say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
+            return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
         else:
             return ask_program_first(dispatcher, db)
         return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]

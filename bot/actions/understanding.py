@@ -20,6 +20,9 @@ CONFIDENT = 0.5
 LEANING = 0.1
 # A sure program whose runner-up program is within this margin (and itself leaning) is asked about.
 CLOSE_MARGIN = 0.15
+# A follow-up intent from this confidence up is answered as its field even when the guide has a sentence that
+# matches the question's words (below it, a clear match of the guide's own sentence is preferred).
+FIELD_SURE = 0.8
 # At most this many candidates are offered when unsure.
 MAX_CANDIDATES = 2
 # Intents whose low confidence is never turned into a program suggestion.
@@ -73,6 +76,11 @@ def read(message: Dict[Text, Any]) -> Reading:
         return Reading(name, confidence, False)
     leaning = tuple(slug for slug, score in programs if score >= LEANING)[:MAX_CANDIDATES]
     return Reading(name, confidence, False, leaning)
+
+
+def confidence(message: Dict[Text, Any]) -> float:
+    intent = message.get("intent") or {}
+    return float(intent.get("confidence") or 0.0)
 
 
 def best_followup(message: Dict[Text, Any]) -> Optional[Text]:

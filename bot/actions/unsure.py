@@ -57,6 +57,11 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     numbers = answer_numbers(dispatcher, tracker, db, current)
     if numbers is not None:  # the user's figures, half understood: computed by the guide's rule that takes them
         return numbers
+    from bot.actions.ellipsis import continue_previous
+
+    continued = continue_previous(dispatcher, tracker, db, current)
+    if continued is not None:  # 「GL枠だと？」: the previous question with the new part
+        return continued
     candidates = [query.program(db, slug) for slug in reading.candidates]
     top = reading.intent
     asked_of = current or (candidates[0] if len(candidates) == 1 else None)

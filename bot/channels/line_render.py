@@ -1,6 +1,6 @@
 """The reply contract (text, buttons, custom.programs) as LINE messages, within LINE's limits.
 
-Limits (shared/notes/line.md): at most 5 messages per Reply API call; text at most 5000 UTF-16 code
+Limits (LINE Messaging API): at most 5 messages per Reply API call; text at most 5000 UTF-16 code
 units; at most 13 quick-reply items with labels of at most 20 characters; a Flex carousel of at
 most 12 bubbles; altText at most 1500 characters.
 """

@@ -1,6 +1,6 @@
 """Which LINE webhook events were already taken on, so that each ``webhookEventId`` is answered once.
 
-LINE may deliver an event twice (a redelivery, or the network: shared/notes/line.md 6), and in production the two
+LINE may deliver an event twice (a redelivery, or the network), and in production the two
 deliveries may reach different Rasa processes. With Redis (bot/shared_state.py) the first process to mark the id
 (``SET key 1 NX EX ttl``, atomic) answers it and every other delivery, to any process, is dropped; the mark expires
 after ``LINE_EVENT_IDS_SECONDS`` (bot/limits.py). Each process also remembers the last ``kept`` ids in memory: that

@@ -67,7 +67,7 @@ function showList(items, scoreLabel) {
     button.dataset.section = item.section;
     if (item.score !== null && item.score !== undefined) button.append(el("span", `${scoreLabel} ${item.score}`, "score"));
     button.append(el("strong", `Ⅲ-${item.section} ${item.name}`), el("br"));
-    const desk = item.desks[0] || {};
+    const desk = item.chosen || item.desks[0] || {};  // the desk the assistant would answer with
     button.append(el("span", `${desk.name || ""}　${(desk.contact_lines || [])[0] || "電話 ―"}`));
     (item.local_places || []).forEach((p) => button.append(el("br"), el("span", `近くの窓口：${p.name}`, "note")));
     button.addEventListener("click", () => showRecord(item));

@@ -61,6 +61,19 @@ def test_staff_find_copy_search_and_filter(browser, console_url, kb):
     browser.save_screenshot(str(ARTIFACTS / "console-area.png"))
 
 
+def test_a_town_in_the_callers_words_puts_its_room_in_the_row(browser, console_url, kb):
+    """The row shows the desk the assistant would answer with (knowledge/answers.py), not always the main one."""
+    program = query.program(kb, 6)
+    room = next(p for p in program.places if p.city == "十和田市" and p.contacts)
+    open_console(browser, console_url)
+    caller = browser.find_element(By.ID, "caller")
+    caller.clear()
+    caller.send_keys("十和田で起業したいという方からの電話です")
+    wait_text(browser, "candidates", room.name)
+    row = browser.execute_script("return document.querySelector('#candidates li button').textContent")
+    assert room.name in row and room.contacts[0].phone in row and program.main_desk.phone not in row
+
+
 def open_console(driver, console_url):
     """The console page, logging in first when the browser has no session yet; returns once the first list is in."""
     driver.get(f"{console_url}/")

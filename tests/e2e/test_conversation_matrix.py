@@ -1,7 +1,7 @@
 """The conversation matrix: every program × every blind follow-up phrasing × every way in, over REST.
 
-The phrasings (tests/e2e/conversation_matrix.yml) were written from the guide and shared/notes/owners.md
-only, by a writer who saw neither the training data nor the code; none is trained on
+The phrasings (tests/e2e/conversation_matrix.yml) were written from the guide and a description of how owners
+write only, by a writer who saw neither the training data nor the code; none is trained on
 (tests/unit/test_training_data.py). Every reply is checked against the knowledge store:
 - it stays on the program under discussion (or moves to a program the user names);
 - it carries the asked fact where the guide gives it, or says the guide does not;
