@@ -92,7 +92,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
                                  second=others[1].name, buttons=program_buttons(others[:2]),
                                  json_message=programs_payload(others[:2]))
         return []
-    quote = passages.best_anywhere(db, latest_text(tracker)) if top != "out_of_scope" else None
+    # a fact asked of no known program (「相談窓口の電話とFAXは？」) is no sentence to look up: the buttons ask which
+    quote = None if top == "out_of_scope" or answers.fields_asked(db, latest_text(tracker)) else \
+        passages.best_anywhere(db, latest_text(tracker))
     if quote is not None:
         # 「予定額より実際の費用が膨らんだら、超えた分も払ってもらえる？」: one program's sentence answers it
         program = query.program(db, quote.section)
