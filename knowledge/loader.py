@@ -158,9 +158,10 @@ def _rows(data: GuideData) -> List[models.Base]:
     rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
     rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
     for program in data.programs:
-        rows.append(_program_row(program, area_of))
-    rows.extend(models.Passage(program_section=section, rank=rank, text=text)
-                for section, texts in data.passages.items() for rank, text in enumerate(texts))
+        row = _program_row(program, area_of)
+        row.passages = [models.Passage(rank=rank, text=text)
+                        for rank, text in enumerate(data.passages.get(program.section, []))]
+        rows.append(row)
     return rows
 
 

@@ -43,6 +43,8 @@ class Program(Base):
         "Place", order_by="Place.rank", lazy="selectin", cascade="all, delete-orphan", back_populates="program"
     )
     rules = relationship("Rule", order_by="Rule.rank", lazy="selectin", cascade="all, delete-orphan")
+    # written with the program (so a database inserts the program first); read by knowledge/passages.py, never here
+    passages = relationship("Passage", order_by="Passage.rank", lazy="noload", cascade="all, delete-orphan")
 
     @property
     def main_desk(self) -> "Desk":

@@ -26,6 +26,8 @@ MARKERS = re.compile(r"^[#\-*\s・○◎◇■]+")
 # Lines that are the record's contact fields, answered by the desk choice, not quoted.
 CONTACT_LINE = re.compile(r"TEL|FAX|E-mail|@|^【(担当窓口|問い合わせ先|申込先)】|^所在地")
 MIN_CHARS = 6
+# A line without a full stop shorter than this is a heading, not an answer.
+MIN_HEADLESS_CHARS = 15
 # Words every question about a program has; they say nothing about which sentence answers it.
 QUESTION_TERMS = {"相談", "利用", "出来る", "有る", "聞く", "教える", "知る", "貰う", "呉れる", "何",
                   "どんな", "如何", "ください", "お願い", "質問", "件", "窓口", "場合", "本当", "大丈夫", "うち",
@@ -89,9 +91,10 @@ def guide_passages(source: Path, sections: int) -> Dict[int, List[str]]:
             if len(sentence) >= MIN_CHARS and sentence not in found[current]:
                 found[current].append(sentence)
         announcing = bool(ANNOUNCES_LIST.search(line))
-    # quoted alone, a sentence must stand alone: none that points to a table or list it does not carry, and no row
-    # of a table (cells apart by tabs) without its header
+    # quoted alone, a sentence must stand alone: none that points to a table or list it does not carry, no row of a
+    # table (cells apart by tabs) without its header, no heading (short, no full stop: 「ア 付加価値額の向上」)
     return {section: [t for t in texts if not POINTS_ELSEWHERE.search(t) and "\t" not in t
+                      and ("。" in t or "\n" in t or len(t) >= MIN_HEADLESS_CHARS)
                       and not (ANNOUNCES_LIST.search(t) and "\n" not in t)]
             for section, texts in found.items()}
 

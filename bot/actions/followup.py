@@ -201,7 +201,11 @@ class ActionAnswerField(AssistantAction):
         if program is None or field is None:
             return ask_program_first(dispatcher, db)
         from bot.actions.ellipsis import continue_previous  # ellipsis uses this module's answer_question
+        from bot.actions.rules import answer_numbers  # the rule actions use this module
 
+        numbers = answer_numbers(dispatcher, tracker, db, program)
+        if numbers is not None:  # 「経費1回36,000円×3回 自己負担額」 read as a count question: computed
+            return numbers
         continued = continue_previous(dispatcher, tracker, db, program)
         if continued is not None:  # 「給与のほうは？」 read as a cost question: the growth question, continued
             return continued

@@ -34,7 +34,7 @@ def spot_lines(spot: answers.Spot) -> Text:
 
 
 # A message that asks something (so a sentence of the guide may answer it), not only describes a situation.
-QUESTION = re.compile(r"[?？]|ますか|ですか|でしょうか|かな|っけ|(?:の|か|る)\s*$")
+QUESTION = re.compile(r"[?？]|ますか|ですか|でしょう|かな|っけ|(?:の|か|る)\s*$")
 # A request for a fact (「電話番号を教えて」, or a line ending in the fact: 「…8サポの電話番号」); a fact's word
 # inside a long message may only describe the situation (「英語でメールが来た」).
 REQUEST = re.compile(r"教えて|知りたい|ください|下さい|ほしい|欲しい|何番|どこ"

@@ -21,6 +21,7 @@ from bot.actions.followup import answer_question, ask_program_first
 from bot.actions.program import ask_which
 from knowledge import facts, query, rules
 from knowledge.models import Program
+from knowledge.tokens import morphemes
 
 INNOVATION_SECTION = rules.INNOVATION_SECTION
 # Words that make an amount a cost to share (「費用300万円だと自己負担は？」), not a figure of the business.
@@ -28,14 +29,18 @@ COST_WORDS = ("費用", "負担", "経費", "謝金", "旅費", "支払", "支�
 # Words that ask a cap or a share of a frame or item named (「GL枠の上限は？」「伴走支援はいくらまで？」).
 CAP_WORDS = ("上限", "いくらまで", "まで見て", "まで出", "比率", "割合", "何分の", "費用", "いくら", "上乗せ", "加算")
 # Words that ask the growth a plan needs (「付加価値額はどのくらい伸ばす？」「何%？」).
-GROWTH_WORDS = ("伸び", "伸ばす", "%", "パーセント", "基準", "最低いくら", "いくら以上", "いくらに")
+GROWTH_WORDS = ("伸び", "伸ば", "%", "パーセント", "基準", "最低いくら", "いくら以上", "いくらに")
 # The guide's proviso inside a cap sentence: 「上限：上記費用の3分の2（但し、…）」.
 PROVISO = re.compile(r"（但し、(.+)）\s*$")
+# Words that ask for an amount or a rate (「どのくらい伸ばす？」): with them, a first message is a growth question.
+HOW_MUCH = ("どのくらい", "どれくらい", "どれだけ", "何%", "何％", "何パーセント", "いくら")
+# Words every cost rule uses: they do not tell which program's rule a question is about.
+GENERIC_COST_TERMS = {"費用", "負担", "自己負担", "上限", "支援", "合計", "予定", "総額", "金額", "円", "万"}
 # How many earlier messages a figure may be taken from.
 MAX_TURNS_BACK = 4
 # Items of §22's cost rules, as owners write them (longest first wins in first_keyword).
 ITEM_WORDS = ("計画策定", "伴走支援（決算期）", "伴走支援（期中）", "伴走", "デューデリジェンス", "金融機関交渉",
-              "民間金融機関")
+              "金融機関と交渉", "経営者保証", "民間金融機関")
 
 
 def yen(value: int) -> Text:
@@ -145,10 +150,12 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
     chosen = [r for r in frames if frame is None or frame in (r.param("frame") or "")] or frames[:1]
     if say_item_costs(dispatcher, db, program, chosen[0], text):
         return
+    notes = frame_notes(program, chosen[0]) if len(chosen) == 1 and chosen[0].param("frame") else []
     amount, basis = given_cost(text)
     if amount is None:
         dispatcher.utter_message(response="utter_cost_share_rule", name=program.name, section=program.section,
-                                 rule="\n".join(frame_lines(r) for r in chosen), json_message=payload)
+                                 rule="\n".join([*(frame_lines(r) for r in chosen), *notes]),
+                                 json_message=payload)
         return
     try:
         item = parsing.first_keyword(text, ITEM_WORDS)
@@ -174,6 +181,12 @@ def item_words(rule) -> Dict[Text, List[Text]]:
         items.insert(0, "計画策定支援")
     return {item: list(dict.fromkeys([item, item.replace("支援", ""), item.replace("支援（", "（")]))
             for item in items}
+
+
+def frame_notes(program: Program, rule) -> List[Text]:
+    """The guide's notes on one frame (what it pays for, the planned total as the ceiling), verbatim."""
+    name = rule.param("frame").removesuffix("枠")
+    return [f"・ガイドの記載：{note.lstrip('※')}" for note in program.notes if name in note]
 
 
 def proviso_of(rule) -> Text:
@@ -231,7 +244,9 @@ def earlier_texts(tracker: Tracker) -> List[Text]:
 
 
 def plan_years_said(tracker: Tracker) -> Optional[int]:
-    return next((years for text in earlier_texts(tracker) if (years := parsing.plan_years(text))), None)
+    """The plan length said in this message, else the latest said before."""
+    return next((years for text in [latest_text(tracker), *earlier_texts(tracker)]
+                 if (years := parsing.plan_years(text))), None)
 
 
 def percent_text(value) -> Text:
@@ -328,8 +343,8 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
     if (on_innovation or "付加価値" in text or "給与支給" in text) and say_growth_amounts(
             dispatcher, db, innovation, tracker):
         return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
-    if not first_message and (on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and \
-            plan_years_said(tracker):
+    if (not first_message or parsing.first_keyword(text, HOW_MUCH)) and (
+            on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and plan_years_said(tracker):
         say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
         return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
     program = program if program is not None and rules.cost_share_frames(db, program.section) else \
@@ -353,6 +368,16 @@ def program_of_frame(db, text: Text) -> Optional[Program]:
     return None
 
 
+def program_of_cost_words(db, text: Text) -> Optional[Program]:
+    """The one program whose cost-share rule speaks of what the message names (「謝金と旅費」「経費」: §19)."""
+    terms = {term for term, _ in morphemes(text)
+             if len(term) >= 2 and not term.isdigit() and term not in GENERIC_COST_TERMS}
+    texts = {p: " ".join(r.param("text") for r in rules.cost_share_frames(db, p.section))
+             for p in cost_share_programs(db)}
+    found = [p for p, said in texts.items() if any(term in said for term in terms)]
+    return found[0] if len(found) == 1 else None
+
+
 def cost_share_programs(db) -> List[Program]:
     return [p for p in query.all_programs(db) if rules.cost_share_frames(db, p.section)]
 
@@ -363,7 +388,8 @@ class ActionAnswerRule(AssistantAction):
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
         intent, text = latest_intent(tracker), latest_text(tracker)
-        program: Optional[Program] = focus.program_in_focus(db, tracker) or program_of_frame(db, text)
+        program: Optional[Program] = focus.program_in_focus(db, tracker) or program_of_frame(db, text) or (
+            program_of_cost_words(db, text) if intent == "ask_cost_share" else None)
         numbers = answer_numbers(dispatcher, tracker, db, program)
         if numbers is not None:
             return numbers
