@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Iterator, List, Optional
+from urllib.parse import urlparse
 
 import requests
 import yaml
@@ -37,6 +39,14 @@ def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"server did not start in {START_TIMEOUT}s; log:\n{log.read_text()[-3000:]}")
 
 
+def port_is_free(url: str) -> None:
+    parsed = urlparse(url)
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex((parsed.hostname or "127.0.0.1", parsed.port or 80)) == 0:
+            raise RuntimeError(f"{parsed.hostname}:{parsed.port} is already in use (a server left running?)")
+
+
 def loaded_knowledge(workdir: Path) -> str:
     """URL of a new SQLite knowledge database in ``workdir``, built by the real loader."""
     from knowledge.loader import load
@@ -58,7 +68,12 @@ def trained_model() -> str:
 @contextlib.contextmanager
 def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cwd: Path,
             env: Optional[dict] = None) -> Iterator[List[subprocess.Popen]]:
-    """Start each command, wait until its health URL answers, stop them all afterwards."""
+    """Start each command, wait until its health URL answers, stop them all afterwards.
+
+    A port something else already listens on fails at once: its answer would pass for the new server's (a server
+    left over by an interrupted run once answered a whole test module with old code)."""
+    for url in health_urls:
+        port_is_free(url)
     processes = []
     try:
         for index, (command, url) in enumerate(zip(commands, health_urls)):
