@@ -72,12 +72,14 @@ def say_hours(dispatcher: CollectingDispatcher, db, spot: answers.Spot, now: dat
 
 def say_places(dispatcher: CollectingDispatcher, db, spot: answers.Spot, text: Text, remembered_town=None) -> None:
     """The main desk's address and the program's places (the nearest when the user's town is known: all of them
-    when it has several, as §18's 八戸); a chosen desk or place: its own."""
+    when it has several, as §18's 八戸); a chosen desk or place: its own; a chosen desk with no address of its own
+    (§9's booking desk, for 「相談会ってどこでやってるの？」): the program's places."""
     program = spot.program
     payload = programs_payload([program], spot)
     location = (find_location(db, text) or remembered_town) if program.places else None
     near = query.places_near(program, location) if location else ()
-    if not spot.is_main and not (spot.via == "place" and len(near) > 1):
+    own = answers.fact_lines_of(spot, ["address"])
+    if not spot.is_main and not (spot.via == "place" and len(near) > 1) and (own or not program.places):
         say_facts(dispatcher, db, spot, ["address"])
         return
     address = answers.fact(db, spot, "address", "").lines

@@ -364,3 +364,13 @@ def test_a_bad_input_guessed_by_the_nlu_is_an_unclear_message_in_context(db):
     desk = query.program(db, 21).main_desk
     assert "絵文字" not in result.text and facts.desk_phone(desk) in result.text
     assert [p["section"] for p in result.programs[0]] == [21] and result.slot("program") in (None, "21")
+
+
+def test_where_a_sub_service_is_held_lists_its_venues_when_its_desk_has_no_address(db):
+    """「その相談会ってどこでやってるの？」: the word names the booking desk, which has no address; its venues are."""
+    program = next(p for p in query.all_programs(db)
+                   if p.places and any(d.serves and not (d.address or d.location) for d in p.desks[1:]))
+    desk = next(d for d in program.desks[1:] if d.serves and not (d.address or d.location))
+    result = run(ActionAnswerField(), f"その{desk.serves[-1]}ってどこでやってるの？", "ask_place",
+                 slots={"program": str(program.section)})
+    assert all(place.name in result.text for place in program.places) and "記載がありません" not in result.text
