@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Iterable, List, Optional
 
-from knowledge.models import Contact, Desk, Place, Program
+from knowledge.models import Contact, Desk, Place
 
 WEEKDAYS = "月火水木金土日"
 # Guide text that points to a list printed after it in the guide (「次の窓口…」「以下の中小企業者…」).
@@ -44,18 +44,6 @@ def desk_lines(desk: Desk) -> List[str]:
 
 def contacts(desk: Desk) -> str:
     return "\n".join(desk_lines(desk))
-
-
-def field_lines(program: Program, field: str) -> List[str]:
-    """Every desk's value of one contact field (phone, fax, email), labelled by desk when there are several."""
-    labels = {"phone": "電話", "fax": "FAX", "email": "メール"}
-    several = len(program.desks) > 1
-    lines = []
-    for desk in program.desks:
-        value = desk_phone(desk) if field == "phone" else getattr(desk, field)
-        if value:
-            lines.append(f"{labels[field]}：{value}" + (f"（{desk.role}：{desk.name}）" if several else ""))
-    return lines
 
 
 def contact_line(contact: Contact) -> str:
