@@ -37,7 +37,7 @@ run-prod: train
 # Chat in the terminal (action server in the background).
 shell: train
 	$(BIN)/python -m bot.action_server --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
-	$(BIN)/rasa shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
+	$(BIN)/python -m bot.rasa_command shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
 
 # Style and errors a reader should not have to spot (ruff, configured in pyproject.toml).
 lint: setup
@@ -55,7 +55,7 @@ test: lint train
 	bash scripts/install-axe.sh  # axe-core from npm, for the accessibility tests
 	$(BIN)/rasa data validate  # errors fail here; warnings are judged by tests/unit/test_domain.py
 	TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(bash scripts/test-postgres.sh)}" $(BIN)/python -m pytest
-	$(BIN)/rasa test core --model "$$(bash scripts/train.sh)" --stories tests/test_stories.yml --fail-on-prediction-errors --out results
+	$(BIN)/python -m bot.rasa_command test core --model "$$(bash scripts/train.sh)" --stories tests/test_stories.yml --fail-on-prediction-errors --out results
 
 # The owner-voice blind set (NLU and reply level), two-turn conversations, the older held-out sets and
 # 5-fold cross-validation (~15 min on 2 cores): both the optimistic and the pessimistic figure.

@@ -101,7 +101,6 @@ class ExpiringSQLTrackerStore(SQLTrackerStore):
         self.database_wait = database_wait
         if self.engine.dialect.name != "sqlite":  # a SQLite file has no connection to lose
             self._check_connections_before_use()
-        let_tracker_store_errors_through()
 
     def _check_connections_before_use(self) -> None:
         """Rasa's engine, rebuilt with ``pool_pre_ping`` (Rasa has no setting for it)."""
@@ -159,7 +158,8 @@ class ExpiringSQLTrackerStore(SQLTrackerStore):
 class LoudTrackerStore(FailSafeTrackerStore):
     """Rasa's wrapper, raising the errors of a store that asks for it (``raise_errors``) instead of answering from
     an in-memory store of this process only: in a store shared by several processes that fallback forgets the
-    conversation's context and loses turns (module docstring)."""
+    conversation's context and loses turns (module docstring). bot/rasa_patches.py makes it the wrapper Rasa's
+    agent puts around every tracker store; stores that do not ask for it are wrapped as by Rasa's own."""
 
     lets_errors_through = True
 
@@ -172,12 +172,3 @@ class LoudTrackerStore(FailSafeTrackerStore):
 
 def _reraise(error: Exception) -> None:
     raise error
-
-
-def let_tracker_store_errors_through() -> None:
-    """Make Rasa's agent wrap tracker stores in :class:`LoudTrackerStore`. Called when the SQL store is built from
-    the endpoints, before the agent wraps it (rasa.core.agent.load_agent); the agent names the wrapper only there."""
-    import rasa.core.agent
-
-    if not getattr(rasa.core.agent.FailSafeTrackerStore, "lets_errors_through", False):
-        rasa.core.agent.FailSafeTrackerStore = LoudTrackerStore

@@ -20,9 +20,6 @@ START_TIMEOUT = 300  # seconds; TensorFlow + ja_ginza load slowly on 2 cores
 RASA_MAX_BODY = 64 * 1024  # bytes; Sanic reads SANIC_REQUEST_MAX_SIZE (as in scripts/serve.sh)
 # Pages from this machine's loopback, on any port (a regular expression, as Sanic-Cors takes one).
 LOOPBACK_ORIGINS = r"^http://(127\.0\.0\.1|localhost):[0-9]+$"
-# `rasa run ...` with `--auth-token $RASA_API_TOKEN` appended inside the process (as in scripts/serve.sh).
-RASA_WITH_API_TOKEN = ('import os, sys; from rasa.__main__ import main; '
-                       'sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())')
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -118,14 +115,19 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     else:
         actions = ["env", "SANIC_HOST=127.0.0.1", str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
                    "--port", str(actions_port)]
-    rasa = ["env", f"SANIC_REQUEST_MAX_SIZE={RASA_MAX_BODY}", str(BIN / "rasa")]
-    if api_token:  # the token reaches Rasa through its environment, not its command line (which `ps` shows)
-        rasa[-1:] = [str(BIN / "python"), "-c", RASA_WITH_API_TOKEN]
+    # Rasa through the project's entry point (bot/rasa_command.py: the guarded changes to Rasa applied, the API
+    # token taken from the environment, not the command line, which `ps` shows); an earlier checkout without it:
+    # plain `rasa`, the token on its command line (measurements only).
+    rasa = ["env", f"SANIC_REQUEST_MAX_SIZE={RASA_MAX_BODY}"]
+    if (root / "bot" / "rasa_command.py").exists():
+        rasa += [str(BIN / "python"), "-m", "bot.rasa_command"]
+    else:
+        rasa += [str(BIN / "rasa")]
     rasa += ["run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface", "127.0.0.1",
              "--cors", *cors_origins, "--credentials", str(credentials or root / "credentials.yml"),
              "--endpoints", str(endpoints)]
     if api_token:  # the HTTP API (for the staff console's /model/parse), only with a token
-        rasa += ["--enable-api"]
+        rasa += ["--enable-api"] + ([] if (root / "bot" / "rasa_command.py").exists() else ["--auth-token", api_token])
     urls = [f"http://127.0.0.1:{actions_port}/health", f"http://127.0.0.1:{rasa_port}/"]
     with running([actions, rasa], urls, workdir, root,
                  {"REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", "RASA_TELEMETRY_ENABLED": "false",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serve everything: the action server (127.0.0.1:5055), the Rasa server (5005: REST channel, LINE channel when
+# Serve everything: the action server (127.0.0.1:5055), the Rasa server (127.0.0.1:5005, or ASSISTANT_INTERFACE: REST channel, LINE channel when
 # LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are set, HTTP API behind a per-run token for the
 # console), the staff console (127.0.0.1:5010) and the web chat demo page (5080).
 # Embedded defaults: SQLite knowledge store, no external services. Ctrl-C stops everything.
@@ -29,10 +29,6 @@ export RASA_API_TOKEN RASA_URL=http://127.0.0.1:5005
 export RASA_TELEMETRY_ENABLED=${RASA_TELEMETRY_ENABLED:-false}
 cors=${ASSISTANT_CORS_ORIGINS-http://127.0.0.1:5080 http://localhost:5080}  # set but empty: no web page may call
 read -r -a cors_origins <<<"${cors//,/ }"
-# `rasa run` with `--auth-token "$RASA_API_TOKEN"` appended inside the process (Rasa reads the token only from its
-# command line, which `ps` shows to every user).
-rasa_with_api_token='import os, sys; from rasa.__main__ import main; '\
-'sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())'
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
@@ -41,6 +37,11 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 if [ -d webchat ]; then
   .venv/bin/python -m webchat --port 5080 & pids+=($!)
 fi
-echo "REST channel: http://localhost:5005/webhooks/rest/webhook (web pages from: ${cors_origins[*]})" >&2
-SANIC_REQUEST_MAX_SIZE=65536 .venv/bin/python -c "$rasa_with_api_token" run --model "$model" --port 5005 \
+# Development servers answer on loopback only; ASSISTANT_INTERFACE=0.0.0.0 (or one address) lets the Rasa server
+# (channels and token-guarded HTTP API) answer other machines too. The public face of production is nginx (make run-prod).
+interface=${ASSISTANT_INTERFACE:-127.0.0.1}
+echo "REST channel: http://$interface:5005/webhooks/rest/webhook (web pages from: ${cors_origins[*]})" >&2
+# bot/rasa_command.py: Rasa's command line with the project's guarded changes to Rasa, and the API token appended
+# inside the process (not on the command line, which `ps` shows to every user).
+SANIC_REQUEST_MAX_SIZE=65536 .venv/bin/python -m bot.rasa_command run --model "$model" --interface "$interface" --port 5005 \
   --cors "${cors_origins[@]}" --credentials "$credentials" --endpoints endpoints.yml --enable-api

@@ -16,7 +16,7 @@ CONFIG_MARKER = "/*WEBCHAT_CONFIG*/"
 
 
 class Handler(SimpleHTTPRequestHandler):
-    rasa_url = "http://localhost:5005"
+    rasa_url = "http://127.0.0.1:5005"
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path in ("/", "/index.html", "/demo.html"):
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m webchat")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5080)
-    parser.add_argument("--rasa-url", default="http://localhost:5005")
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
     args = parser.parse_args()
     Handler.rasa_url = args.rasa_url
     server = ThreadingHTTPServer((args.host, args.port), functools.partial(Handler, directory=str(STATIC)))

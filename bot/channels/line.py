@@ -216,7 +216,6 @@ class LineInput(InputChannel):
         from linebot.v3.exceptions import InvalidSignatureError
 
         webhook = Blueprint(f"line_webhook_{type(self).__name__}", __name__)
-        unavailable.bound_action_calls()
 
         @webhook.listener("after_server_stop")
         async def close_client(*_: Any) -> None:

@@ -242,7 +242,6 @@ class RestInput(rest.RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         keep_user_text_out_of_logs()
-        unavailable.bound_action_calls()
         message_limits = Limits()
         # Request ids seen (Redis in production, shared by the processes): a second attempt is a resend by nginx.
         started = SeenEvents(message_limits.shared, ttl=REQUEST_IDS_SECONDS, kind="rest-request")

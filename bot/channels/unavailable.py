@@ -9,14 +9,15 @@ and phone from the knowledge store, as the actions' own honest answer names them
 ``offer_topics``). When the store cannot be read either, or the model's domain has no such response, the answer
 is ``utter_internal_error``; without an agent nothing can be generated and nothing is sent.
 
-:func:`bound_action_calls` makes a hanging action server a failed action after ``ACTION_TIMEOUT_SECONDS``
-(default 15: before the web chat gives up at 20 s) instead of Rasa's five minutes.
+:func:`action_timeout` bounds Rasa's calls to the action server (applied to Rasa by bot/rasa_patches.py): a
+hanging action server becomes a failed action after ``ACTION_TIMEOUT_SECONDS`` (default 15: before the web chat
+gives up at 20 s) instead of Rasa's five minutes.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, Optional, Text
+from typing import Any, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 
@@ -35,27 +36,25 @@ def action_timeout() -> float:
     return seconds_setting(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
 
 
-def bound_action_calls() -> None:
-    """Bound Rasa's calls to the action server by :func:`action_timeout` (called when a channel is set up).
+# Where the general desk is read from: given at start-up by bot/wiring.py (the channels do not read the knowledge
+# store themselves). None: not connected, and the fallback is ``utter_internal_error``.
+_general_desk_source: Optional[Callable[[], Optional[Dict[Text, Text]]]] = None
 
-    ``RemoteAction.run`` reads the module global ``DEFAULT_REQUEST_TIMEOUT`` (5 minutes) at each call; a call
-    that takes longer fails like a refused one: logged, no events, the turn ends and the channel answers."""
-    import rasa.core.actions.action as rasa_action
 
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = action_timeout()
+def use_general_desk(source: Optional[Callable[[], Optional[Dict[Text, Text]]]]) -> None:
+    """Read the general desk with ``source`` (``{"desk": …, "phone": …}``) from now on; None to stop."""
+    global _general_desk_source
+    _general_desk_source = source
 
 
 def general_desk() -> Optional[Dict[Text, Text]]:
-    """``{"desk": …, "phone": …}`` of the general desk (as ``offer_topics`` gives it), read from the store now
-    (a reload changes it); None when the store cannot be read."""
+    """``{"desk": …, "phone": …}`` of the general desk (as ``offer_topics`` gives it), read now (a reload changes
+    it); None when it cannot be read, or nothing was connected to read it."""
+    if _general_desk_source is None:
+        logger.error("unavailable.general_desk: not connected (bot/wiring.py)")
+        return None
     try:
-        from bot.actions.common import general_desk as desk_program
-        from bot.actions.common import store_session
-        from knowledge import facts
-
-        with store_session() as db:
-            program = desk_program(db)
-            return {"desk": program.name, "phone": facts.desk_phone(program.main_desk)}
+        return _general_desk_source()
     except Exception:
         logger.exception("unavailable.general_desk.failed")
         return None

@@ -147,10 +147,6 @@ health_url() {
     nginx) echo "http://127.0.0.1:${PROD_LISTEN##*:}/" ;;
   esac
 }
-# `rasa run` with `--auth-token "$RASA_API_TOKEN"` appended inside the process: Rasa reads the token only from its
-# command line, which `ps` shows to every user (as scripts/serve.sh does).
-RASA_WITH_API_TOKEN='import os, sys; from rasa.__main__ import main
-sys.argv += ["--auth-token", os.environ["RASA_API_TOKEN"]]; sys.exit(main())'
 start_python() {
   local name=$1
   case $name in
@@ -166,7 +162,7 @@ start_python() {
       read -r -a cors <<<"${ASSISTANT_CORS_ORIGINS//,/ }"
       # The HTTP API is on (for the console), behind the token, on loopback; nginx does not forward it. Bodies are
       # bounded here too (Sanic: SANIC_REQUEST_MAX_SIZE), not only by nginx.
-      SANIC_REQUEST_MAX_SIZE=$PROD_RASA_MAX_BODY spawn "$name" "$PROD_BIN/python" -c "$RASA_WITH_API_TOKEN" run \
+      SANIC_REQUEST_MAX_SIZE=$PROD_RASA_MAX_BODY spawn "$name" "$PROD_BIN/python" -m bot.rasa_command run \
         --model "$(model)" --interface 127.0.0.1 --port "$port" --cors "${cors[@]}" \
         --credentials "$PROD_CREDENTIALS" --endpoints "$PROD_ENDPOINTS" --enable-api ;;
     console)

@@ -26,7 +26,7 @@
  */
 (function () {
   "use strict";
-  var DEFAULTS = { serverUrl: "http://localhost:5005", title: "相談アシスタント", storageKey: "aomori-chat",
+  var DEFAULTS = { serverUrl: "http://127.0.0.1:5005", title: "相談アシスタント", storageKey: "aomori-chat",
     timeoutMs: 20000 };
   var config = Object.assign({}, DEFAULTS, window.aomoriChatConfig || {});
   var timeoutMs = Number(config.timeoutMs) > 0 ? Number(config.timeoutMs) : DEFAULTS.timeoutMs;

@@ -1,0 +1,29 @@
+"""What the channels need from layers they may not import: given to them once, at start-up.
+
+The channels (bot/channels/) only carry messages between a user and Rasa; they know neither the knowledge store nor
+the console. One thing of the store's they need all the same: when a turn says nothing (the action server down),
+their polite answer names the general desk and its phone (bot/channels/unavailable.py). :func:`connect` hands them
+the function that reads it; it is called by the entry point of every Rasa process (bot/rasa_command.py). Without
+it, the channels answer such a turn with ``utter_internal_error``, which needs no facts.
+"""
+from __future__ import annotations
+
+from typing import Dict, Optional, Text
+
+from bot.channels import unavailable
+
+
+def general_desk() -> Optional[Dict[Text, Text]]:
+    """``{"desk": …, "phone": …}`` of the general desk, read from the store now (a reload changes it)."""
+    from bot.actions.common import general_desk as general_desk_program
+    from knowledge import facts
+    from knowledge.db import session
+
+    with session() as db:
+        program = general_desk_program(db)
+        return {"desk": program.name, "phone": facts.desk_phone(program.main_desk)}
+
+
+def connect() -> None:
+    """Give the channels what they may not import (idempotent)."""
+    unavailable.use_general_desk(general_desk)
