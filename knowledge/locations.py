@@ -12,6 +12,7 @@ from typing import List, Optional, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.cache import cache_key
 from knowledge.models import Area, Municipality
 from knowledge.text import normalize
 
@@ -43,8 +44,6 @@ def _names_of(url: str, version: str) -> Tuple[Tuple[str, Location], ...]:  # ve
 def _names(db: Session) -> Tuple[Tuple[str, Location], ...]:
     """Every way of writing a place, longest first, so 「五所川原市」 wins over 「五所川原」; built once per data
     version (every message is searched for a place)."""
-    from knowledge.query import cache_key
-
     return _names_of(*cache_key(db))
 
 

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from knowledge.cache import cache_key
 from knowledge.models import Passage, Synonym
 from knowledge.tokens import morphemes
 
@@ -170,16 +171,12 @@ def _index(url: str, version: str) -> PassageIndex:  # version: rebuild when the
 def best_quote(db: Session, section: int, question: str, known: str = "") -> Optional[Quote]:
     """The guide's sentence of program ``section`` that answers ``question``, or None when none does; terms of
     ``known`` (what named the program) do not count."""
-    from knowledge.query import cache_key
-
     return _index(*cache_key(db)).best(section, question, known)
 
 
 def best_anywhere(db: Session, question: str) -> Optional[Quote]:
     """With no program under discussion: the one sentence of the whole guide that answers ``question`` clearly
     (ANYWHERE_FACTOR times the score a program's own sentence needs, and better than any other program's)."""
-    from knowledge.query import cache_key
-
     index = _index(*cache_key(db))
     found = sorted((q for section in index.passages if (q := index.best(section, question)) is not None),
                    key=lambda q: -q.score)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import facts
+from knowledge.cache import cache_key
 from knowledge.hours import OpeningHours, YearEnd
 from knowledge.locations import Location
 from knowledge.models import Desk, Place, Program, Setting
@@ -156,18 +157,6 @@ def with_hours(program_row: Program) -> Sequence[Union[Desk, Place]]:
 
 
 # ---- programs named in free text -------------------------------------------------------------------
-
-def cache_key(db: Session) -> Tuple[str, str]:
-    """(database URL, data version): what a cache built from the store's contents is keyed on, so it is
-    rebuilt when the data is reloaded and shared by every session on the same database. Read once per session
-    (sessions are short: one action run, one console request)."""
-    key = db.info.get("knowledge_cache_key")
-    if key is None:
-        version = db.get(Setting, "data_version")
-        key = db.info["knowledge_cache_key"] = (db.get_bind().url.render_as_string(hide_password=False),
-                                                version.value if version else "")
-    return key
-
 
 def venue_words_of(programs: Sequence[Program]) -> Tuple[Tuple[str, int], ...]:
     """(normalized word, section) for every desk or place name or alias, desk group or department (or its last

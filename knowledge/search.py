@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import query
+from knowledge.cache import cache_key
 from knowledge.models import Program, Synonym
 from knowledge.text import normalize
 from knowledge.tokens import kana_runs, morphemes
@@ -100,4 +101,4 @@ def _index(url: str, version: str) -> SearchIndex:  # version: rebuild when the 
 def search(db: Session, text: str, limit: Optional[int] = 5) -> List[SearchHit]:
     """Programs ranked by relevance to ``text``, best first, each with its BM25 score (``limit=None``: all
     that match)."""
-    return _index(*query.cache_key(db)).search(text, limit)
+    return _index(*cache_key(db)).search(text, limit)
