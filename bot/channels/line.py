@@ -28,8 +28,8 @@ bot/shared_state.py):
   at that bound is answered 503 with none of its events taken on: LINE redelivers it when redelivery is on in the
   console (the same events, replyable for a minute after the redelivery: LINE's redelivery), and the
   de-duplication makes that safe. Queueing instead would only delay answers past the reply token's minute, turning
-  them into pushes that count against the month's message quota (line.md 3), and would hide the overload from LINE's
-  webhook error statistics, where operators look for it.
+  them into pushes that count against the month's message quota (LINE counts pushes, not replies), and would hide
+  the overload from LINE's webhook error statistics, where operators look for it.
 """
 from __future__ import annotations
 

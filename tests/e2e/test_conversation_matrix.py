@@ -23,8 +23,7 @@ from tests.e2e.conftest import ARTIFACTS, Conversation, Reply
 MATRIX = cases.matrix()
 SECTIONS = sorted(MATRIX["entries"])
 FOLLOWUPS = [(field, text) for field, phrasings in MATRIX["followups"].items() for text in phrasings]
-# Phrasings the NLU reads as another follow-up (a known miss, reported in the closing note of the
-# understanding issue): the reply must still stay on the program, carry no other program's contact and
+# Phrasings the NLU reads as another follow-up (a known miss of the understanding, listed here): the reply must still stay on the program, carry no other program's contact and
 # read correctly; only the asked-fact check is waived. strict: the test fails when one is fixed.
 KNOWN_MISSES = {
     ("how_to_apply", "使ってみたいと思うんだけど、最初にやることって電話？ネット？"): "read as ask_phone (0.7): gets the phone",

@@ -8,7 +8,7 @@ each contact is asked for the way people reach that desk, from the store's own r
 - several facts at once (「電話とFAXとメールを教えてください」).
 Each reply must carry the asked contact and no contact of another desk (a place's own contacts, and the desk
 that takes a venue's bookings, belong to it). The test prints `contacts reached N/M` and fails below the
-targets of the desk-level issue: 98 % of the asks, and every contact.
+targets: 98 % of the asks, and every contact.
 
 The blind desk-level sets (eval/desk/, written without seeing this code or the training data) are run too and
 reported, with a floor well under their measured figure so that a regression fails but the set is never tuned on.
@@ -29,7 +29,7 @@ from tests.e2e.conftest import ARTIFACTS, Conversation
 LABELS = {"phone": "電話番号", "fax": "FAX番号", "email": "メールアドレス"}
 STAFF = {"phone": "TEL", "fax": "FAX", "email": "メール"}
 MIN_PASS_RATE = 0.98
-# The blind sets' floors: under their measured figures (closing note of the desk-level issue) by a margin, so that a
+# The blind sets' floors: under their measured figures (`python -m eval.desk` prints them) by a margin, so that a
 # regression fails while no single miss of a set nobody tunes on does.
 BLIND_FLOOR = 0.72
 STAFF_FLOOR = 0.95
