@@ -8,7 +8,7 @@ SHA-256 digests of both, so not even its length shows in the timing).
 Sessions. A successful login creates a random token (``secrets.token_urlsafe(32)``) kept in this process's
 memory, keyed by its SHA-256 digest; the browser holds the token in a cookie that is HttpOnly, SameSite=Strict,
 Path=/ and, when the console is served over TLS, Secure. A session ends after ``CONSOLE_SESSION_IDLE_MINUTES``
-(default 30) without a request, after ``CONSOLE_SESSION_MAX_HOURS`` (default 12) whatever the activity, or at
+without a request, after ``CONSOLE_SESSION_MAX_HOURS`` whatever the activity (defaults: common/settings.py), or at
 logout, which deletes it on the server and clears the cookie. Being in memory, sessions (and device trust, below)
 belong to one console process: ``python -m console`` runs one worker, and a restart logs everyone out. Several
 processes behind a load balancer would need a shared store instead.
@@ -46,13 +46,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Callable, Deque, Dict, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
+
+from common.settings import Network, settings
 
 SESSION_COOKIE = "console_session"
 DEVICE_COOKIE = "console_device"
@@ -66,53 +67,28 @@ GLOBAL_LIMIT = 30        # ...beyond which clients that have failed wait
 DEVICE_DAYS = 30         # how long a device cookie marks a browser as having logged in before
 MAX_TRACKED = 100_000    # clients whose failures are remembered (the oldest are dropped beyond)
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-
-
 def configured_password() -> tuple[str, bool]:
     """(password, generated): the environment's CONSOLE_PASSWORD or a fresh random one."""
-    password = os.environ.get("CONSOLE_PASSWORD")
-    if password:
-        return password, False
+    password = settings().console_password
+    if password is not None:
+        return password.get_secret_value(), False
     return secrets.token_urlsafe(12), True
-
-
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = (environ.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive number, not {raw!r}")
-    return value
-
-
-def parse_networks(text: str) -> Tuple[Network, ...]:
-    """``"127.0.0.1, 10.0.0.0/8"`` as networks; ValueError naming the entry that is neither address nor network."""
-    networks = []
-    for entry in text.replace(",", " ").split():
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"CONSOLE_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
-    return tuple(networks)
 
 
 @dataclass(frozen=True)
 class Settings:
-    idle_seconds: float = 30 * 60.0
-    max_seconds: float = 12 * 3600.0
+    """The login settings in seconds; ``Settings()`` is the defaults of common/settings.py."""
+    idle_seconds: float = settings({}).console_session_idle_minutes * 60
+    max_seconds: float = settings({}).console_session_max_hours * 3600
     trusted_proxies: Tuple[Network, ...] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
         """CONSOLE_SESSION_IDLE_MINUTES, CONSOLE_SESSION_MAX_HOURS (decimals allowed), CONSOLE_TRUSTED_PROXIES."""
-        return cls(idle_seconds=_positive(environ, "CONSOLE_SESSION_IDLE_MINUTES", 30.0) * 60,
-                   max_seconds=_positive(environ, "CONSOLE_SESSION_MAX_HOURS", 12.0) * 3600,
-                   trusted_proxies=parse_networks(environ.get("CONSOLE_TRUSTED_PROXIES", "")))
+        current = settings(environ)
+        return cls(idle_seconds=current.console_session_idle_minutes * 60,
+                   max_seconds=current.console_session_max_hours * 3600,
+                   trusted_proxies=current.console_trusted_proxies)
 
 
 # ---- what a request says about its client, believing forwarded headers only from trusted proxies ----

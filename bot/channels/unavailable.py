@@ -20,19 +20,17 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.limits import seconds_setting
+from common.settings import settings
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_RESPONSE = "utter_service_unavailable"  # 窓口：{desk} 電話：{phone}
 LAST_RESORT_RESPONSE = "utter_internal_error"    # no facts needed
-ACTION_TIMEOUT_ENV = "ACTION_TIMEOUT_SECONDS"
-DEFAULT_ACTION_TIMEOUT = 15.0
 
 
 def action_timeout() -> float:
     """Seconds a custom action may take before Rasa counts it as failed (``ACTION_TIMEOUT_SECONDS``)."""
-    return seconds_setting(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
+    return settings().action_timeout_seconds
 
 
 def bound_action_calls() -> None:

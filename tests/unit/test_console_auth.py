@@ -7,8 +7,9 @@ import ipaddress
 import pytest
 from sanic import response
 
+from common.settings import parse_networks
 from console import auth
-from console.auth import Gate, Settings, parse_networks, same_origin, visitor
+from console.auth import Gate, Settings, same_origin, visitor
 
 PASSWORD = "correct horse battery staple"
 

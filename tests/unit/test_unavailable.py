@@ -24,6 +24,7 @@ from bot.actions.common import GENERAL_DESK_SECTION
 from bot.channels import unavailable
 from bot.channels.line import LineInput
 from bot.channels.rest import RestInput, never_silent
+from common.settings import SettingsError
 from knowledge import facts, query
 from knowledge.db import session
 from knowledge.loader import DATA_DIR, load
@@ -127,9 +128,14 @@ def test_a_line_turn_that_says_nothing_gets_the_general_desk_in_its_one_reply(st
 # ---- a hanging action server -------------------------------------------------------------------------------------
 
 def test_the_action_timeout_is_read_from_the_environment(monkeypatch):
-    for value, seconds in (("2.5", 2.5), ("", unavailable.DEFAULT_ACTION_TIMEOUT), ("x", 15.0), ("-1", 15.0)):
-        monkeypatch.setenv(unavailable.ACTION_TIMEOUT_ENV, value)
+    for value, seconds in (("2.5", 2.5), ("", 15.0)):
+        monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", value)
         assert unavailable.action_timeout() == seconds
+    for bad in ("x", "-1", "0", "3600"):  # a timeout of 0 or an hour would fail or stall every turn: not started
+        monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", bad)
+        with pytest.raises(SettingsError, match=f"ACTION_TIMEOUT_SECONDS must be a number between 0 and 3600, "
+                                                f"not '{bad}'"):
+            unavailable.action_timeout()
 
 
 def test_a_hanging_action_server_fails_the_action_after_the_bound(monkeypatch):
@@ -141,7 +147,7 @@ def test_a_hanging_action_server_fails_the_action_after_the_bound(monkeypatch):
     from rasa.utils.endpoints import EndpointConfig
 
     monkeypatch.setattr(rasa_action, "DEFAULT_REQUEST_TIMEOUT", rasa_action.DEFAULT_REQUEST_TIMEOUT)  # restored after
-    monkeypatch.setenv(unavailable.ACTION_TIMEOUT_ENV, "1")
+    monkeypatch.setenv("ACTION_TIMEOUT_SECONDS", "1")
     unavailable.bound_action_calls()
 
     async def call() -> float:
