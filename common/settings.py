@@ -19,6 +19,9 @@ The README's settings table is this module's :func:`markdown_table` (``python -m
 tests/unit/test_settings.py checks that the README matches). Variables read by Rasa, nginx or the shell scripts
 only (``TICKET_LOCK_LIFETIME``, ``SQL_POOL_SIZE``, ``LINE_CHANNEL_SECRET``, ``PROD_*``...) are not here:
 scripts/prod/env.sh lists them.
+
+This module also holds the one message-length cap, :data:`MAX_MESSAGE_CHARS`, which is fixed, not a setting: the
+refusal's wording and the trained model depend on it.
 """
 from __future__ import annotations
 
@@ -34,6 +37,15 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings.sources import PydanticBaseSettingsSource
 from pydantic_settings.sources.utils import parse_env_vars
+
+# ---- the one message cap ----------------------------------------------------------------------------------------
+
+# Characters in one user message; a longer message is refused politely (bot/components/input_guard.py), and the
+# refusal says this number (bot/actions/unsure.py). Every other cap on a message's text derives from it.
+MAX_MESSAGE_CHARS = 1000
+# What a channel hands to Rasa of a longer message: cut one character past the cap, so the input guard still sees
+# that it is too long (bot.limits.stored_message). No later step needs more of a message than this.
+KEPT_MESSAGE_CHARS = MAX_MESSAGE_CHARS + 1
 
 # ---- IP networks (trusted proxies) ------------------------------------------------------------------------------
 

@@ -19,14 +19,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common.settings import settings
+from common.settings import KEPT_MESSAGE_CHARS, settings
 from review.masking import mask
 from review.models import KINDS, RATINGS, Setting, Turn
 
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY_SECONDS = 3600  # writers prune at most this often (per process)
-MAX_STORED_CHARS = 2000     # longer text is cut before masking: the log is for reading, not archiving
+# Longer text is cut before masking: what Rasa keeps of a message (channels cut it there; only Rasa's HTTP API or a
+# console channel could hand over more), so the log shows a message that was too long as too long.
+MAX_STORED_CHARS = KEPT_MESSAGE_CHARS
 SALT_KEY = "conversation_salt"
 _last_prune: dict = {"at": None}  # time.monotonic() of the last prune; None: never (monotonic starts near 0 at boot)
 _prune_lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""The settings (common/settings.py): defaults, bounds, one failure policy naming the variable, the README's table."""
+"""The settings (common/settings.py): defaults, bounds, one failure policy naming the variable, the README's table,
+and the one message cap every text cap derives from."""
 from __future__ import annotations
 
 import ast
@@ -14,6 +15,8 @@ from pydantic import SecretStr
 from common import settings as module
 from common.settings import (
     KEEPS_EMPTY,
+    KEPT_MESSAGE_CHARS,
+    MAX_MESSAGE_CHARS,
     NAMES,
     Network,
     Settings,
@@ -206,6 +209,26 @@ def test_the_readme_lists_every_setting_with_its_default():
 
 def test_the_table_is_what_the_module_prints():
     assert module.markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# ---- the one message cap -------------------------------------------------------------------------------------------
+
+def test_every_text_cap_derives_from_the_message_cap():
+    from bot.components.sudachi_tokenizer import SudachiTokenizer
+    from bot.limits import MAX_MESSAGE_CHARS as BOT_CAP
+    from bot.limits import stored_message
+    from review.log import MAX_STORED_CHARS
+    from review.masking import MAX_CHARS
+
+    assert BOT_CAP == MAX_MESSAGE_CHARS == 1000 and KEPT_MESSAGE_CHARS == MAX_MESSAGE_CHARS + 1
+    assert len(stored_message("あ" * 5000)) == KEPT_MESSAGE_CHARS  # what Rasa keeps of a longer message
+    assert MAX_STORED_CHARS == MAX_CHARS == SudachiTokenizer.get_default_config()["max_characters"] == KEPT_MESSAGE_CHARS
+    assert 4 * KEPT_MESSAGE_CHARS < 49149  # Sudachi's input limit in bytes, at 4 bytes a character at most
+
+
+def test_the_web_chat_input_takes_the_message_cap():
+    script = (ROOT / "webchat" / "static" / "assistant-chat.js").read_text(encoding="utf-8")
+    assert re.findall(r"maxLength = (\d+);", script) == [str(MAX_MESSAGE_CHARS)]
 
 
 # ---- the bottom layer ----------------------------------------------------------------------------------------------
