@@ -29,6 +29,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from common.settings import SettingsError, settings
+
 logger = logging.getLogger("bot.action_server")  # also when run as __main__
 
 INTERFACE = "127.0.0.1"
@@ -104,6 +106,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--max-body", type=int, default=MAX_BODY,
                         help="largest request body in bytes, also after inflating a deflate body (413 beyond)")
     args = parser.parse_args(argv)
+    try:
+        settings()  # the actions read them on first use: a bad one stops the start instead, naming the variable
+    except SettingsError as error:
+        parser.error(str(error))
 
     # As rasa_sdk.__main__.main_from_args (what `rasa run actions` calls) sets up logging.
     logging.getLogger("matplotlib").setLevel(logging.WARN)

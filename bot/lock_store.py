@@ -52,7 +52,7 @@ from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.limits import seconds_setting
+from common.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,6 @@ logger = logging.getLogger(__name__)
 Change = Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], Any]]
 UNCHANGED = object()
 
-KEEPALIVE_ENV = "LOCK_KEEPALIVE_SECONDS"
-DEFAULT_KEEPALIVE = 10.0
 RENEW_EVERY = 1.0  # seconds between renewals of a served ticket (waiting tickets: Rasa's poll, also each second)
 REDIS_WAIT_SECONDS = 5.0  # a new message waits this long for Redis to answer before its turn fails
 RETRY_PAUSE_SECONDS = 0.25
@@ -70,7 +68,7 @@ RETRY_PAUSE_SECONDS = 0.25
 
 def keepalive_seconds() -> float:
     """How long a ticket outlives its process's last renewal (``LOCK_KEEPALIVE_SECONDS``)."""
-    return seconds_setting(KEEPALIVE_ENV, DEFAULT_KEEPALIVE, minimum=2 * RENEW_EVERY)
+    return settings().lock_keepalive_seconds
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -225,11 +223,8 @@ class AtomicRedisLockStore(RedisLockStore):
 
 def _check_turn_limit(lifetime: float) -> None:
     """Warn when a turn may take longer than the lock lets it run: its action call alone may take
-    ACTION_TIMEOUT_SECONDS (bot/channels/unavailable.py), and then two turns of the conversation would overlap."""
-    try:
-        from bot.channels.unavailable import action_timeout
-    except ImportError:
-        return
-    if lifetime <= action_timeout():
+    ACTION_TIMEOUT_SECONDS (common/settings.py), and then two turns of the conversation would overlap."""
+    action_timeout = settings().action_timeout_seconds
+    if lifetime <= action_timeout:
         logger.warning(f"TICKET_LOCK_LIFETIME ({lifetime:g} s) does not exceed ACTION_TIMEOUT_SECONDS "
-                       f"({action_timeout():g} s): a slow turn would overlap with the next")
+                       f"({action_timeout:g} s): a slow turn would overlap with the next")

@@ -16,6 +16,7 @@ import sys
 from typing import List, Optional
 
 from bot import rasa_patches, wiring
+from common.settings import SettingsError
 
 
 def arguments(argv: List[str], environ: Optional[dict] = None) -> List[str]:
@@ -32,8 +33,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         rasa_patches.apply()
-    except rasa_patches.RasaMismatch as mismatch:
-        print(f"Not starting Rasa: {mismatch}", file=sys.stderr)
+    except (rasa_patches.RasaMismatch, SettingsError) as problem:  # a bad setting is named, as a mismatch is
+        print(f"Not starting Rasa: {problem}", file=sys.stderr)
         return 2
     wiring.connect()
     from rasa.__main__ import main as rasa_main

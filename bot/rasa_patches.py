@@ -9,7 +9,7 @@ Rasa offers no setting for three things this project needs, so they are changed 
    :class:`bot.tracker_store.LoudTrackerStore`, which lets a shared SQL store's errors through instead of answering
    from one process's memory (why: bot/tracker_store.py). Stores that do not ask for it behave as before.
 3. ``rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT``, read by ``RemoteAction.run`` at each call, becomes
-   ``ACTION_TIMEOUT_SECONDS`` (bot/channels/unavailable.py) instead of five minutes, in every Rasa process,
+   ``ACTION_TIMEOUT_SECONDS`` (common/settings.py) instead of five minutes, in every Rasa process,
    ``rasa shell`` included.
 
 The project also subclasses Rasa's classes where Rasa names them as extension points (tracker and lock stores in
@@ -113,12 +113,12 @@ def problems() -> List[str]:
 def _changes() -> List[Tuple[Target, Callable[[], Any]]]:
     """Each replaced name with the value it gets (built only once every check has passed)."""
     from bot import action_response_validation
-    from bot.channels.unavailable import action_timeout
     from bot.tracker_store import LoudTrackerStore
+    from common.settings import settings
 
     validate = action_response_validation.validate_action_result
     return [(REPLACED[0], lambda: validate), (REPLACED[1], lambda: LoudTrackerStore),
-            (REPLACED[2], action_timeout)]
+            (REPLACED[2], lambda: settings().action_timeout_seconds)]
 
 
 def apply() -> None:

@@ -9,8 +9,8 @@ Where it counts: with Redis (bot/shared_state.py: production, several Rasa proce
 every process increments, in one atomic script (INCR, and PEXPIRE when the key is new), so the key expires by
 itself; without Redis (`make run`) in this process's memory, where windows that ended are dropped and at most
 ``max_tracked`` are kept (the oldest go first), so memory stays flat under a stream of new senders. When Redis fails
-the message is let through (fail open): a limit must never cost a real user an answer. The thresholds live in
-bot/limits.py.
+the message is let through (fail open): a limit must never cost a real user an answer. The thresholds are settings
+(common/settings.py).
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Optional, Text, Tuple
 
-from bot import limits
 from bot.shared_state import KEY_PREFIX, UNAVAILABLE, SharedRedis
+from common.settings import settings
 
 MAX_TRACKED = 50_000  # senders whose window is kept in memory (a few MB); beyond, the oldest window is forgotten
 # KEYS[1]: the sender's counter; ARGV[1]: the window in ms. Returns {count, ms left in the window}. A key without a
@@ -91,9 +91,9 @@ class SenderLimiter:
 
     @classmethod
     def per_sender(cls, shared: Optional[SharedRedis]) -> "SenderLimiter":
-        """The sender limit of bot/limits.py (RATE_LIMIT_MESSAGES per RATE_LIMIT_WINDOW_SECONDS)."""
-        return cls(limits.setting("RATE_LIMIT_MESSAGES", limits.SENDER_MESSAGES),
-                   limits.setting("RATE_LIMIT_WINDOW_SECONDS", limits.RATE_WINDOW_SECONDS), shared, "rate")
+        """The sender limit: RATE_LIMIT_MESSAGES per RATE_LIMIT_WINDOW_SECONDS (common/settings.py)."""
+        current = settings()
+        return cls(current.rate_limit_messages, current.rate_limit_window_seconds, shared, "rate")
 
     def key(self, channel: Text, sender: Text) -> Text:
         return f"{KEY_PREFIX}{self.name}:{channel}:{sender}"

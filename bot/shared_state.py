@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Mapping, Optional
+
+from common.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +34,12 @@ def redis_client(environ: Optional[Mapping[str, str]] = None) -> Any:
     No connection is made here: the client connects on its first command, in the event loop that runs it."""
     from redis.asyncio import Redis
 
-    environ = os.environ if environ is None else environ
-    host = (environ.get("LOCK_REDIS_HOST") or "").strip()
-    if not host:
+    current = settings(environ)
+    if current.lock_redis_host is None:
         return None
-    return Redis(host=host, port=int(environ.get("LOCK_REDIS_PORT") or 6379),
-                 db=int(environ.get("LOCK_REDIS_DB") or 0), password=environ.get("LOCK_REDIS_PASSWORD") or None,
+    password = current.lock_redis_password
+    return Redis(host=current.lock_redis_host, port=current.lock_redis_port, db=current.lock_redis_db,
+                 password=password.get_secret_value() if password else None,
                  socket_timeout=SOCKET_SECONDS, socket_connect_timeout=SOCKET_SECONDS)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, Optional, Text, TypeVar
 
@@ -36,19 +35,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import func
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from common.settings import settings
+
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 300
-DEFAULT_MEMORY_RETENTION_HOURS = 24
-DEFAULT_SQL_RETENTION_DAYS = 30
 DATABASE_WAIT_SECONDS = 5.0  # a turn's read or write waits this long for the database before the turn fails
 RETRY_PAUSE_SECONDS = 0.25
 UNREACHABLE = (OperationalError, InterfaceError)  # connection refused, lost, or the server starting or stopping
 T = TypeVar("T")
-
-
-def _hours(value: Optional[Any], env: Text, default: float) -> float:
-    return float(value if value is not None else (os.environ.get(env) or default))
 
 
 class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
@@ -58,8 +53,8 @@ class ExpiringInMemoryTrackerStore(InMemoryTrackerStore):
                  clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:
         kwargs.pop("host", None)  # Rasa passes the endpoint's url as host; memory has none
         super().__init__(domain, event_broker, **kwargs)
-        self.retention_seconds = _hours(retention_hours, "CONVERSATION_RETENTION_HOURS",
-                                        DEFAULT_MEMORY_RETENTION_HOURS) * 3600
+        hours = retention_hours if retention_hours is not None else settings().conversation_retention_hours
+        self.retention_seconds = float(hours) * 3600
         self._clock = clock
         self.last_saved: Dict[Text, float] = {}
         self._last_sweep = clock()
@@ -94,8 +89,8 @@ class ExpiringSQLTrackerStore(SQLTrackerStore):
                  clock: Callable[[], float] = time.time, database_wait: float = DATABASE_WAIT_SECONDS,
                  **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
-        self.retention_seconds = _hours(retention_days, "CONVERSATION_RETENTION_DAYS",
-                                        DEFAULT_SQL_RETENTION_DAYS) * 86400
+        days = retention_days if retention_days is not None else settings().conversation_retention_days
+        self.retention_seconds = float(days) * 86400
         self._clock = clock
         self._last_sweep = clock()
         self.database_wait = database_wait

@@ -1,14 +1,15 @@
 """``python -m console``: serve the staff console and print its URL and password.
 
-Login settings from the environment (console/auth.py): CONSOLE_PASSWORD, CONSOLE_SESSION_IDLE_MINUTES (30),
-CONSOLE_SESSION_MAX_HOURS (12), CONSOLE_TRUSTED_PROXIES (none: forwarded headers are ignored). One worker: the
-sessions live in this process's memory.
+Settings from the environment (common/settings.py): the login's CONSOLE_PASSWORD, CONSOLE_SESSION_IDLE_MINUTES,
+CONSOLE_SESSION_MAX_HOURS and CONSOLE_TRUSTED_PROXIES (console/auth.py); RASA_URL and RASA_API_TOKEN (the assistant
+that ranks candidates); REVIEW_DB_URL (the review log). A bad value stops the start, naming the variable. One
+worker: the sessions live in this process's memory.
 """
 from __future__ import annotations
 
 import argparse
-import os
 
+from common.settings import settings
 from console.app import create_app
 from console.auth import Gate, Settings, configured_password
 
@@ -19,18 +20,20 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5010)
     args = parser.parse_args()
     try:
-        settings = Settings.from_env()
-    except ValueError as error:
+        current = settings()
+    except ValueError as error:  # SettingsError, naming each bad variable
         parser.error(str(error))
+    login = Settings.from_env()
     password, generated = configured_password()
+    token = current.rasa_api_token
     # The review page reads the review log the assistant's actions write: REVIEW_DB_URL (review/db.py).
-    app = create_app(Gate(password, settings), rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
-                     rasa_token=os.environ.get("RASA_API_TOKEN"), review_url=os.environ.get("REVIEW_DB_URL") or None)
+    app = create_app(Gate(password, login), rasa_url=current.rasa_url,
+                     rasa_token=token.get_secret_value() if token else None, review_url=current.review_db_url)
     print(f"staff console: http://{args.host}:{args.port}/", flush=True)
     if generated:
         print(f"console password (generated; set CONSOLE_PASSWORD to choose one): {password}", flush=True)
-    proxies = ", ".join(map(str, settings.trusted_proxies)) or "none (forwarded headers ignored)"
-    print(f"sessions end after {settings.idle_seconds / 60:g} min idle or {settings.max_seconds / 3600:g} h; "
+    proxies = ", ".join(map(str, login.trusted_proxies)) or "none (forwarded headers ignored)"
+    print(f"sessions end after {login.idle_seconds / 60:g} min idle or {login.max_seconds / 3600:g} h; "
           f"trusted proxies: {proxies}", flush=True)
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
 

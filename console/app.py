@@ -18,17 +18,17 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.program_intents import is_program_intent, slug_of_intent
+from common.clients import Visitor, visitor
+from common.settings import MAX_MESSAGE_CHARS
 from console import review_queue as rq
 from console.auth import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
     SESSION_COOKIE,
     Gate,
-    Visitor,
     clear_cookie,
     same_origin,
     set_cookie,
-    visitor,
 )
 from console.records import record
 from knowledge import answers, query
@@ -176,7 +176,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/api/candidates")
     async def candidates(request: Request):
-        text = (request.args.get("q") or "").strip()[:1000]
+        text = (request.args.get("q") or "").strip()[:MAX_MESSAGE_CHARS]
         area = request.args.get("area") or None
         if not text:
             return response.json({"source": None, "candidates": []})
@@ -198,7 +198,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/api/search")
     async def search_programs(request: Request):
-        text = (request.args.get("q") or "").strip()[:1000]
+        text = (request.args.get("q") or "").strip()[:MAX_MESSAGE_CHARS]
         area = request.args.get("area") or None
         with session(db_url) as db:
             if text:

@@ -8,7 +8,7 @@ SHA-256 digests of both, so not even its length shows in the timing).
 Sessions. A successful login creates a random token (``secrets.token_urlsafe(32)``) kept in this process's
 memory, keyed by its SHA-256 digest; the browser holds the token in a cookie that is HttpOnly, SameSite=Strict,
 Path=/ and, when the console is served over TLS, Secure. A session ends after ``CONSOLE_SESSION_IDLE_MINUTES``
-(default 30) without a request, after ``CONSOLE_SESSION_MAX_HOURS`` (default 12) whatever the activity, or at
+without a request, after ``CONSOLE_SESSION_MAX_HOURS`` whatever the activity (defaults: common/settings.py), or at
 logout, which deletes it on the server and clears the cookie. Being in memory, sessions (and device trust, below)
 belong to one console process: ``python -m console`` runs one worker, and a restart logs everyone out. Several
 processes behind a load balancer would need a shared store instead.
@@ -45,14 +45,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
-import os
 import secrets
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Callable, Deque, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Deque, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
+
+from common.settings import Network, settings
 
 SESSION_COOKIE = "console_session"
 DEVICE_COOKIE = "console_device"
@@ -66,107 +66,28 @@ GLOBAL_LIMIT = 30        # ...beyond which clients that have failed wait
 DEVICE_DAYS = 30         # how long a device cookie marks a browser as having logged in before
 MAX_TRACKED = 100_000    # clients whose failures are remembered (the oldest are dropped beyond)
 
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-
-
 def configured_password() -> tuple[str, bool]:
     """(password, generated): the environment's CONSOLE_PASSWORD or a fresh random one."""
-    password = os.environ.get("CONSOLE_PASSWORD")
-    if password:
-        return password, False
+    password = settings().console_password
+    if password is not None:
+        return password.get_secret_value(), False
     return secrets.token_urlsafe(12), True
-
-
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = (environ.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive number, not {raw!r}")
-    return value
-
-
-def parse_networks(text: str) -> Tuple[Network, ...]:
-    """``"127.0.0.1, 10.0.0.0/8"`` as networks; ValueError naming the entry that is neither address nor network."""
-    networks = []
-    for entry in text.replace(",", " ").split():
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            raise ValueError(f"CONSOLE_TRUSTED_PROXIES: {entry!r} is not an IP address or network") from None
-    return tuple(networks)
 
 
 @dataclass(frozen=True)
 class Settings:
-    idle_seconds: float = 30 * 60.0
-    max_seconds: float = 12 * 3600.0
+    """The login settings in seconds; ``Settings()`` is the defaults of common/settings.py."""
+    idle_seconds: float = settings({}).console_session_idle_minutes * 60
+    max_seconds: float = settings({}).console_session_max_hours * 3600
     trusted_proxies: Tuple[Network, ...] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
         """CONSOLE_SESSION_IDLE_MINUTES, CONSOLE_SESSION_MAX_HOURS (decimals allowed), CONSOLE_TRUSTED_PROXIES."""
-        return cls(idle_seconds=_positive(environ, "CONSOLE_SESSION_IDLE_MINUTES", 30.0) * 60,
-                   max_seconds=_positive(environ, "CONSOLE_SESSION_MAX_HOURS", 12.0) * 3600,
-                   trusted_proxies=parse_networks(environ.get("CONSOLE_TRUSTED_PROXIES", "")))
-
-
-# ---- what a request says about its client, believing forwarded headers only from trusted proxies ----
-
-def _address(text: str) -> Optional[Union[ipaddress.IPv4Address, ipaddress.IPv6Address]]:
-    text = text.strip()
-    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
-        text = text[1:text.index("]")]
-    elif text.count(":") == 1:  # "203.0.113.7:51234"
-        text = text.split(":")[0]
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped
-    return address
-
-
-def is_trusted(peer: str, trusted: Sequence[Network]) -> bool:
-    address = _address(peer)
-    return address is not None and any(address in network for network in trusted)
-
-
-def _last(value: Optional[str]) -> Optional[str]:
-    """The right-most entry of a comma-separated header: the one the nearest proxy wrote."""
-    entries = [entry.strip() for entry in (value or "").split(",") if entry.strip()]
-    return entries[-1] if entries else None
-
-
-@dataclass(frozen=True)
-class Visitor:
-    address: str  # the client's address: the peer's, or the one a trusted proxy saw
-    tls: bool     # served over TLS (directly, or to a trusted proxy that says so)
-    host: str     # the host the browser asked for (Host, or X-Forwarded-Host from a trusted proxy)
-
-
-def visitor(peer: str, tls: bool, header: Callable[[str], Optional[str]],
-            trusted: Sequence[Network] = ()) -> Visitor:
-    """Who is asking. ``header(name)`` gives a request header (several of one name joined by commas)."""
-    host = header("host") or ""
-    if not is_trusted(peer, trusted):
-        return Visitor(address=str(_address(peer) or peer or "unknown"), tls=tls, host=host)
-    address = str(_address(peer) or peer)
-    hops = [entry.strip() for entry in (header("x-forwarded-for") or "").split(",") if entry.strip()]
-    for hop in reversed(hops):
-        parsed = _address(hop)
-        if parsed is None:  # not an address: nothing to the left of it can be believed either
-            break
-        address = str(parsed)
-        if not any(parsed in network for network in trusted):
-            break
-    proto = (_last(header("x-forwarded-proto")) or "").lower()
-    return Visitor(address=address, tls=tls or proto == "https", host=_last(header("x-forwarded-host")) or host)
+        current = settings(environ)
+        return cls(idle_seconds=current.console_session_idle_minutes * 60,
+                   max_seconds=current.console_session_max_hours * 3600,
+                   trusted_proxies=current.console_trusted_proxies)
 
 
 def same_origin(origin: Optional[str], host: str) -> bool:

@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 import requests
 import yaml
 
+from common.settings import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START_TIMEOUT = 300  # seconds; TensorFlow + ja_ginza load slowly on 2 cores
@@ -56,8 +58,9 @@ def loaded_knowledge(workdir: Path) -> str:
 def trained_model() -> str:
     """The model for the current data (trains first if the data changed), or ``ASSISTANT_MODEL`` when set
     (to test a given model while its inputs are being edited)."""
-    if os.environ.get("ASSISTANT_MODEL"):
-        return os.environ["ASSISTANT_MODEL"]
+    model = settings().assistant_model
+    if model is not None:
+        return model
     return subprocess.run(["bash", "scripts/train.sh"], cwd=ROOT, check=True, capture_output=True,
                           text=True).stdout.strip()
 
@@ -106,7 +109,8 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump(settings))
     if cors_origins is None:
-        cors_origins = os.environ.get("ASSISTANT_CORS_ORIGINS", LOOPBACK_ORIGINS).replace(",", " ").split()
+        configured = settings().assistant_cors_origins
+        cors_origins = (LOOPBACK_ORIGINS if configured is None else configured).replace(",", " ").split()
     # As scripts/serve.sh starts them: the action server on loopback with bounded bodies (an earlier checkout
     # without bot/action_server.py: `rasa run actions` on loopback), the Rasa server with bodies up to 64 KB.
     if (root / "bot" / "action_server.py").exists():

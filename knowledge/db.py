@@ -4,7 +4,6 @@ SQLite by default (a file under the project: nothing to set up), PostgreSQL by U
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,11 +11,13 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.settings import settings
+
 DEFAULT_DB_PATH = Path(__file__).resolve().parent / "knowledge.db"
 
 
 def database_url() -> str:
-    return os.environ.get("KNOWLEDGE_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+    return settings().knowledge_db_url or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
 @lru_cache(maxsize=None)

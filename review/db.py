@@ -5,7 +5,6 @@ URL before the first session, so a new database needs no set-up step and an old 
 """
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.settings import settings
 from knowledge.db import engine_for
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parent / "review.db"
@@ -22,7 +22,7 @@ _migrating = threading.Lock()
 
 
 def review_url() -> str:
-    return os.environ.get("REVIEW_DB_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+    return settings().review_db_url or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
 def migrate(url: str) -> None:

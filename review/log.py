@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import threading
 import time
@@ -20,28 +19,31 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from common.settings import KEPT_MESSAGE_CHARS, settings
 from review.masking import mask
 from review.models import KINDS, RATINGS, Setting, Turn
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_DAYS = 90
 PRUNE_EVERY_SECONDS = 3600  # writers prune at most this often (per process)
-MAX_STORED_CHARS = 2000     # longer text is cut before masking: the log is for reading, not archiving
+# Longer text is cut before masking: what Rasa keeps of a message (channels cut it there; only Rasa's HTTP API or a
+# console channel could hand over more), so the log shows a message that was too long as too long.
+MAX_STORED_CHARS = KEPT_MESSAGE_CHARS
 SALT_KEY = "conversation_salt"
 _last_prune: dict = {"at": None}  # time.monotonic() of the last prune; None: never (monotonic starts near 0 at boot)
 _prune_lock = threading.Lock()
 
 
 def retention_days() -> int:
-    """``REVIEW_RETENTION_DAYS`` (default 90): how long an entry is kept."""
-    return int(os.environ.get("REVIEW_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    """``REVIEW_RETENTION_DAYS``: how long an entry is kept."""
+    return settings().review_retention_days
 
 
 def _salt(db: Session) -> str:
     """``REVIEW_SALT`` when set (several databases that must agree); else one random salt per database."""
-    if os.environ.get("REVIEW_SALT"):
-        return os.environ["REVIEW_SALT"]
+    configured = settings().review_salt
+    if configured is not None:
+        return configured.get_secret_value()
     row = db.get(Setting, SALT_KEY)
     if row is None:
         try:

@@ -79,6 +79,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
+from common.settings import KEPT_MESSAGE_CHARS
+
 __all__ = ["EMAIL", "MAX_CHARS", "NAME", "PHONE", "mask", "mask_contacts"]
 
 PHONE = "[電話番号]"
@@ -87,7 +89,7 @@ NAME = "[氏名]"
 PLACEHOLDERS = (PHONE, EMAIL, NAME)
 
 # Characters of text (placeholders counting one) looked at; the rest is dropped.
-MAX_CHARS = 4000
+MAX_CHARS = KEPT_MESSAGE_CHARS  # what Rasa keeps of a message (common/settings.py): the review log's text
 MUNICIPALITIES = Path(__file__).resolve().parents[1] / "knowledge" / "municipalities.yml"
 
 Span = Tuple[int, int]

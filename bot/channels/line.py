@@ -21,7 +21,7 @@ Shared across processes and bounded (production runs several Rasa processes behi
 bot/shared_state.py):
 
 - each ``webhookEventId`` is answered once, whichever process a delivery reaches (bot/channels/seen_events.py);
-- a user over the message limit (bot/sender_limits.py, bot/limits.py) is told ``utter_rate_limited`` once per
+- a user over the message limit (bot/sender_limits.py, common/settings.py) is told ``utter_rate_limited`` once per
   window, with the event's reply token (bot/channels/rate_limited.py); their further events in that window are
   dropped without running the model;
 - at most ``LINE_MAX_EVENTS_IN_FLIGHT`` events are worked on per process. A webhook that arrives when the process is
@@ -43,13 +43,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import limits
 from bot.channels import rate_limited, unavailable
 from bot.channels.line_render import render
 from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
 from bot.sender_limits import SenderLimiter
 from bot.shared_state import SharedRedis
+from common.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class LineInput(InputChannel):
         self.shared = SharedRedis()
         self.seen = SeenEvents(self.shared)
         self.limiter = SenderLimiter.per_sender(self.shared)
-        self.max_in_flight = limits.setting("LINE_MAX_EVENTS_IN_FLIGHT", limits.LINE_EVENTS_IN_FLIGHT)
+        self.max_in_flight = settings().line_max_events_in_flight
         self._tasks: Set[asyncio.Task] = set()
 
     @property

@@ -17,7 +17,7 @@ A turn never answers with nothing: when it produced no message (the action serve
 the turn failed), the answer is the polite fallback naming the general desk (bot/channels/unavailable.py), with
 or without ``?stream=true``; the conversation's state is Rasa's, kept as it was.
 
-A sender over the message limit (bot/sender_limits.py, thresholds in bot/limits.py) gets 429 with ``Retry-After``
+A sender over the message limit (bot/sender_limits.py, thresholds in common/settings.py) gets 429 with ``Retry-After``
 and, in the channel's usual reply shape, the polite ``utter_rate_limited`` (bot/channels/rate_limited.py); the model
 does not run. The count is per sender, shared by all processes through Redis in production. When Rasa is reached
 directly (no Redis configured: `make run`), clients are also counted per address (``RATE_LIMIT_ADDRESS_MESSAGES``),
@@ -34,7 +34,6 @@ import inspect
 import ipaddress
 import json
 import logging
-import os
 import re
 import warnings
 from asyncio import CancelledError, Queue
@@ -47,13 +46,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot import limits
 from bot.channels import rate_limited, unavailable
 from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
 from bot.sender_limits import SenderLimiter, Verdict
 from bot.shared_state import SharedRedis
-from console.auth import Network, parse_networks, visitor
+from common.clients import visitor
+from common.settings import Network, settings
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +92,7 @@ def keep_user_text_out_of_logs() -> None:
 
 def trusted_proxies(environ: Optional[Dict[Text, Text]] = None) -> Tuple[Network, ...]:
     """``ASSISTANT_TRUSTED_PROXIES``: the proxies whose ``X-Forwarded-For`` is believed (none by default)."""
-    text = (os.environ if environ is None else environ).get("ASSISTANT_TRUSTED_PROXIES", "")
-    try:
-        return parse_networks(text)
-    except ValueError:
-        raise ValueError(f"ASSISTANT_TRUSTED_PROXIES must list IP addresses or networks, not {text!r}") from None
+    return settings(environ).assistant_trusted_proxies
 
 
 def client_address(request: Request, trusted: Tuple[Network, ...]) -> Optional[Text]:
@@ -119,7 +114,7 @@ class Limits:
     def __init__(self) -> None:
         self.shared = SharedRedis()
         self.per_sender = SenderLimiter.per_sender(self.shared)
-        per_address = limits.setting("RATE_LIMIT_ADDRESS_MESSAGES", limits.ADDRESS_MESSAGES)
+        per_address = settings().rate_limit_address_messages
         # With Redis the processes sit behind the production nginx, which limits per address (and is their only
         # peer, so every client would share one address here).
         self.per_address = (SenderLimiter(per_address, self.per_sender.window, None, "address")

@@ -3,7 +3,7 @@
 LINE may deliver an event twice (a redelivery, or the network), and in production the two
 deliveries may reach different Rasa processes. With Redis (bot/shared_state.py) the first process to mark the id
 (``SET key 1 NX EX ttl``, atomic) answers it and every other delivery, to any process, is dropped; the mark expires
-after ``LINE_EVENT_IDS_SECONDS`` (bot/limits.py). Each process also remembers the last ``kept`` ids in memory: that
+after ``LINE_EVENT_IDS_SECONDS`` (common/settings.py). Each process also remembers the last ``kept`` ids in memory: that
 is all there is without Redis (`make run`), and when Redis fails the event is answered (a possible second answer
 is better than none; logged by SharedRedis).
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Optional, Text
 
-from bot import limits
 from bot.shared_state import KEY_PREFIX, UNAVAILABLE, SharedRedis
+from common.settings import settings
 
 KEPT_IN_MEMORY = 10_000  # ids per process (about 1 MB)
 
@@ -22,7 +22,7 @@ class SeenEvents:
     def __init__(self, shared: Optional[SharedRedis] = None, ttl: Optional[int] = None,
                  kept: int = KEPT_IN_MEMORY, kind: Text = "line-event") -> None:
         self.shared = shared
-        self.ttl = ttl if ttl is not None else limits.setting("LINE_EVENT_IDS_SECONDS", limits.LINE_EVENT_IDS_SECONDS)
+        self.ttl = ttl if ttl is not None else settings().line_event_ids_seconds
         self.kept = kept
         self.kind = kind  # part of the key: ids of other kinds (REST request ids) are counted apart
         self._recent: "OrderedDict[Text, None]" = OrderedDict()

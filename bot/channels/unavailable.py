@@ -9,7 +9,7 @@ and phone from the knowledge store, as the actions' own honest answer names them
 ``offer_topics``). When the store cannot be read either, or the model's domain has no such response, the answer
 is ``utter_internal_error``; without an agent nothing can be generated and nothing is sent.
 
-:func:`action_timeout` bounds Rasa's calls to the action server (applied to Rasa by bot/rasa_patches.py): a
+``ACTION_TIMEOUT_SECONDS`` bounds Rasa's calls to the action server (applied to Rasa by bot/rasa_patches.py): a
 hanging action server becomes a failed action after ``ACTION_TIMEOUT_SECONDS`` (default 15: before the web chat
 gives up at 20 s) instead of Rasa's five minutes.
 """
@@ -21,19 +21,11 @@ from typing import Any, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.limits import seconds_setting
-
 logger = logging.getLogger(__name__)
 
 FALLBACK_RESPONSE = "utter_service_unavailable"  # 窓口：{desk} 電話：{phone}
 LAST_RESORT_RESPONSE = "utter_internal_error"    # no facts needed
-ACTION_TIMEOUT_ENV = "ACTION_TIMEOUT_SECONDS"
-DEFAULT_ACTION_TIMEOUT = 15.0
 
-
-def action_timeout() -> float:
-    """Seconds a custom action may take before Rasa counts it as failed (``ACTION_TIMEOUT_SECONDS``)."""
-    return seconds_setting(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT)
 
 
 # Where the general desk is read from: given at start-up by bot/wiring.py (the channels do not read the knowledge

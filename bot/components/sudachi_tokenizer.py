@@ -18,6 +18,8 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from common.settings import KEPT_MESSAGE_CHARS
+
 SKIPPED_POS = {"空白"}
 
 
@@ -34,8 +36,9 @@ class SudachiTokenizer(Tokenizer):
             "split_mode": "C",
             # what becomes each token's lemma: "reading" (katakana) or "normalized" (表記ゆれ folded)
             "lemma": "reading",
-            # Sudachi refuses very long input; longer text is cut (InputGuard rejects it anyway)
-            "max_characters": 4000,
+            # Sudachi refuses very long input (over 49,149 bytes); text past what Rasa keeps of a message
+            # (common/settings.py) is cut: InputGuard refuses such a message anyway
+            "max_characters": KEPT_MESSAGE_CHARS,
         }
 
     @staticmethod

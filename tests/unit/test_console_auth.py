@@ -7,8 +7,10 @@ import ipaddress
 import pytest
 from sanic import response
 
+from common.clients import visitor
+from common.settings import parse_networks
 from console import auth
-from console.auth import Gate, Settings, parse_networks, same_origin, visitor
+from console.auth import Gate, Settings, same_origin
 
 PASSWORD = "correct horse battery staple"
 

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from bot import limits
 from bot.channels.seen_events import SeenEvents
 from bot.sender_limits import MemoryWindows, SenderLimiter
 from bot.shared_state import UNAVAILABLE, SharedRedis, redis_client
+from common.settings import SettingsError, settings
 from tests.redis_server import DB, PASSWORD, redis_env_fixture, redis_server_fixture  # noqa: F401 (fixtures)
 
 
@@ -28,15 +28,19 @@ def hits(limiter: SenderLimiter, sender: str, times: int, channel: str = "rest")
     return asyncio.run(run())
 
 
-# ---- thresholds: bot/limits.py, from the environment ----------------------------------------------------------------
+# ---- thresholds: common/settings.py, from the environment -----------------------------------------------------------
 
-def test_thresholds_have_defaults_and_environment_overrides():
-    assert limits.setting("RATE_LIMIT_MESSAGES", limits.SENDER_MESSAGES, {}) == limits.SENDER_MESSAGES == 40
-    assert limits.setting("RATE_LIMIT_MESSAGES", 40, {"RATE_LIMIT_MESSAGES": " 5 "}) == 5
-    assert limits.setting("RATE_LIMIT_MESSAGES", 40, {"RATE_LIMIT_MESSAGES": "0"}) == 0  # off
+def test_thresholds_have_defaults_and_environment_overrides(monkeypatch):
+    assert settings({}).rate_limit_messages == 40
+    assert settings({"RATE_LIMIT_MESSAGES": " 5 "}).rate_limit_messages == 5
+    assert settings({"RATE_LIMIT_MESSAGES": "0"}).rate_limit_messages == 0  # off
     for bad in ("-1", "ten", "2.5"):
-        with pytest.raises(ValueError, match="RATE_LIMIT_MESSAGES"):
-            limits.setting("RATE_LIMIT_MESSAGES", 40, {"RATE_LIMIT_MESSAGES": bad})
+        with pytest.raises(SettingsError, match="RATE_LIMIT_MESSAGES"):
+            settings({"RATE_LIMIT_MESSAGES": bad})
+    monkeypatch.setenv("RATE_LIMIT_MESSAGES", "7")
+    monkeypatch.setenv("RATE_LIMIT_WINDOW_SECONDS", "30")
+    limiter = SenderLimiter.per_sender(None)
+    assert (limiter.limit, limiter.window) == (7, 30)
 
 
 def test_the_redis_client_comes_from_the_lock_stores_settings():
@@ -173,7 +177,7 @@ def test_in_redis_an_event_is_taken_by_one_process_only(redis_env):
 
 
 def test_the_event_ids_are_kept_a_day_by_default(redis_env):
-    assert SeenEvents(SharedRedis()).ttl == limits.LINE_EVENT_IDS_SECONDS == 24 * 3600
+    assert SeenEvents(SharedRedis()).ttl == settings({}).line_event_ids_seconds == 24 * 3600
     asyncio.run(SeenEvents(SharedRedis()).first_time("E-day"))
     assert 24 * 3600 - 5 < redis_env.client().ttl(SeenEvents.key("E-day")) <= 24 * 3600
 

@@ -130,14 +130,6 @@ def test_a_line_turn_that_says_nothing_gets_the_general_desk_in_its_one_reply(st
         stub.close()
 
 
-# ---- a hanging action server -------------------------------------------------------------------------------------
-
-def test_the_action_timeout_is_read_from_the_environment(monkeypatch):
-    for value, seconds in (("2.5", 2.5), ("", unavailable.DEFAULT_ACTION_TIMEOUT), ("x", 15.0), ("-1", 15.0)):
-        monkeypatch.setenv(unavailable.ACTION_TIMEOUT_ENV, value)
-        assert unavailable.action_timeout() == seconds
-
-
 # ---- a knowledge reload while serving ----------------------------------------------------------------------------
 
 SECTION = 21
