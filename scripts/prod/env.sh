@@ -81,7 +81,7 @@ export SQL_POOL_SIZE=${SQL_POOL_SIZE:-5} SQL_MAX_OVERFLOW=${SQL_MAX_OVERFLOW:-10
 # A conversation's lock (bot/lock_store.py): one turn at a time per conversation, whichever process serves it. A live
 # process renews its tickets every second; when it dies, its conversations wait until its tickets expire.
 # TICKET_LOCK_LIFETIME (Rasa's setting): the longest a turn may hold its conversation, from when it is served. Above
-#   the longest turn: an action call may take ACTION_TIMEOUT_SECONDS (15, bot/channels/unavailable.py) before it
+#   the longest turn: an action call may take ACTION_TIMEOUT_SECONDS (15, common/settings.py) before it
 #   counts as failed, then the rest of the turn runs on a loaded machine; a turn still running after it lets the
 #   next message of its conversation in, and the two turns would overlap.
 # LOCK_KEEPALIVE_SECONDS: a dead process's tickets expire this long after its last renewal, which bounds how long a
