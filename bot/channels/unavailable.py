@@ -49,9 +49,9 @@ def general_desk() -> Optional[Dict[Text, Text]]:
     """``{"desk": …, "phone": …}`` of the general desk (as ``offer_topics`` gives it), read from the store now
     (a reload changes it); None when the store cannot be read."""
     try:
-        from bot.actions.common import general_desk as desk_program
         from bot.actions.common import store_session
         from knowledge import facts
+        from knowledge.query import general_desk as desk_program
 
         with store_session() as db:
             program = desk_program(db)
