@@ -15,12 +15,11 @@ from bot.channels import unavailable
 
 def general_desk() -> Optional[Dict[Text, Text]]:
     """``{"desk": …, "phone": …}`` of the general desk, read from the store now (a reload changes it)."""
-    from bot.actions.common import general_desk as general_desk_program
-    from knowledge import facts
+    from knowledge import facts, query
     from knowledge.db import session
 
     with session() as db:
-        program = general_desk_program(db)
+        program = query.general_desk(db)
         return {"desk": program.name, "phone": facts.desk_phone(program.main_desk)}
 
 

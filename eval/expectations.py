@@ -47,9 +47,8 @@ def accepted_facts(db, program: Program, field: str) -> List[str]:
     guide does not give the fact."""
     fact = expected_fact(db, program, field)
     facts = [fact] if fact else []
-    if field == "target" and facts:
-        facts += [f"従業員{count}人以下" for _, count in rules.employee_limits(db)
-                  if program.section == rules.INNOVATION_SECTION]
+    if field == "target" and facts and program.section == query.innovation_program(db).section:
+        facts += [f"従業員{count}人以下" for _, count in rules.employee_limits(db)]
     return facts
 
 

@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -51,6 +51,7 @@ class GuideData:
     synonyms: schema.Synonyms
     calendar: schema.Calendar
     questions: schema.Questions
+    roles: schema.Roles
     passages: Dict[int, List[str]]
 
 
@@ -114,11 +115,14 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     synonyms = _validate(schema.Synonyms, _read_yaml(data_dir / "synonyms.yml"), data_dir / "synonyms.yml")
     calendar = _validate(schema.Calendar, _read_yaml(data_dir / "calendar.yml"), data_dir / "calendar.yml")
     questions = _validate(schema.Questions, _read_yaml(data_dir / "questions.yml"), data_dir / "questions.yml")
+    roles = _validate(schema.Roles, _read_yaml(data_dir / "roles.yml"), data_dir / "roles.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
+    _check_roles(roles, programs, data_dir / "roles.yml")
+    _check_innovation_rules(programs, programs_dir)
     passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
-    return GuideData(programs, municipalities, synonyms, calendar, questions, passages)
+    return GuideData(programs, municipalities, synonyms, calendar, questions, roles, passages)
 
 
 def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
@@ -146,6 +150,50 @@ def _check_cities(programs: List[schema.Program], areas: schema.MunicipalityMap,
                                              label, f"{kind}[{index}].city")
 
 
+def _role_lists(roles: schema.Roles) -> List[Tuple[str, Optional[str], str, List[int]]]:
+    """(role, situation, field in roles.yml, sections in order) for every role the file gives."""
+    return [("general_desk", None, "general_desk", [roles.general_desk]), ("topic", None, "topics", roles.topics),
+            *(("candidate", situation, f"candidates.{situation}", sections)
+              for situation, sections in roles.candidates.model_dump().items())]
+
+
+def _check_roles(roles: schema.Roles, programs: List[schema.Program], path: Path) -> None:
+    """Every section roles.yml names is a program, named once per role."""
+    known = {program.section for program in programs}
+    for role, _, field, sections in _role_lists(roles):
+        for index, section in enumerate(sections):
+            where = field if role == "general_desk" else f"{field}[{index}]"
+            if section not in known:
+                raise KnowledgeDataError(path, f"no program has section {section}", field=where)
+            if sections.index(section) != index:
+                raise KnowledgeDataError(path, f"section {section} is listed twice", field=where)
+
+
+def _check_innovation_rules(programs: List[schema.Program], programs_dir: Path) -> None:
+    """One program carries the 経営革新 rules, all of those the answers need: that program is the 経営革新 one."""
+    kinds = schema.INNOVATION_RULE_KINDS
+    carriers = [program for program in programs if any(rule.kind in kinds for rule in program.rules)]
+    if len(carriers) != 1:
+        found = ", ".join(f"§{program.section}" for program in carriers) or "none"
+        raise KnowledgeDataError(programs_dir, f"one program must carry the 経営革新 rules ({', '.join(kinds)}); "
+                                               f"found in: {found}", field="rules")
+    program = carriers[0]
+    missing = [kind for kind in schema.REQUIRED_INNOVATION_RULE_KINDS if kind not in {r.kind for r in program.rules}]
+    if missing:
+        raise KnowledgeDataError(programs_dir / f"{program.section:02d}_{program.slug}.yml",
+                                 f"the 経営革新 program needs rules of kind {', '.join(missing)}",
+                                 f"§{program.section} ({program.slug})", "rules")
+
+
+def _role_rows(roles: schema.Roles) -> Dict[int, List[models.Role]]:
+    """The Role rows of each program, by section."""
+    rows: Dict[int, List[models.Role]] = {}
+    for role, situation, _, sections in _role_lists(roles):
+        for rank, section in enumerate(sections):
+            rows.setdefault(section, []).append(models.Role(role=role, situation=situation, rank=rank))
+    return rows
+
+
 def _rows(data: GuideData) -> List[models.Base]:
     area_of = {m.name: area.name for area in data.municipalities.areas for m in area.municipalities}
     rows: List[models.Base] = []
@@ -157,10 +205,12 @@ def _rows(data: GuideData) -> List[models.Base]:
         rows.extend(models.Synonym(term=term, canonical=group[0]) for term in dict.fromkeys(group))
     rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
     rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
+    roles = _role_rows(data.roles)
     for program in data.programs:
         row = _program_row(program, area_of)
         row.passages = [models.Passage(rank=rank, text=text)
                         for rank, text in enumerate(data.passages.get(program.section, []))]
+        row.roles = roles.get(program.section, [])
         rows.append(row)
     return rows
 
@@ -202,8 +252,9 @@ def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Pro
 
 
 # Children first, so deleting never trips a foreign key.
-_TABLES_IN_DELETE_ORDER = (models.Passage, models.Contact, models.Place, models.Desk, models.Offer, models.Rule,
-                           models.Program, models.Municipality, models.Area, models.Synonym, models.Setting)
+_TABLES_IN_DELETE_ORDER = (models.Passage, models.Role, models.Contact, models.Place, models.Desk, models.Offer,
+                           models.Rule, models.Program, models.Municipality, models.Area, models.Synonym,
+                           models.Setting)
 
 
 def data_version(data_dir: Path = DATA_DIR) -> str:

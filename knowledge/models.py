@@ -45,6 +45,8 @@ class Program(Base):
     rules = relationship("Rule", order_by="Rule.rank", lazy="selectin", cascade="all, delete-orphan")
     # written with the program (so a database inserts the program first); read by knowledge/passages.py, never here
     passages = relationship("Passage", order_by="Passage.rank", lazy="noload", cascade="all, delete-orphan")
+    # written with the program, like passages; read by knowledge/query.py
+    roles = relationship("Role", order_by="Role.rank", lazy="noload", cascade="all, delete-orphan")
 
     @property
     def main_desk(self) -> "Desk":
@@ -144,6 +146,17 @@ class Passage(Base):
     program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
     rank = Column(Integer, nullable=False)
     text = Column(Text, nullable=False)
+
+
+class Role(Base):
+    """A part a program plays in the conversation (knowledge/roles.yml): the general desk, a topic button, a
+    candidate for a situation (``situation``: market, expert). ``rank`` is the program's place among the role's."""
+    __tablename__ = "roles"
+    id = Column(Integer, primary_key=True)
+    program_section = Column(Integer, ForeignKey("programs.section"), nullable=False, index=True)
+    role = Column(String(20), nullable=False)  # general_desk / topic / candidate
+    situation = Column(String(40))  # a candidate's situation; null for the other roles
+    rank = Column(Integer, nullable=False)
 
 
 class Municipality(Base):

@@ -13,7 +13,7 @@ from knowledge import facts
 from knowledge.cache import cache_key
 from knowledge.hours import OpeningHours, YearEnd
 from knowledge.locations import Location
-from knowledge.models import Desk, Place, Program, Setting
+from knowledge.models import Desk, Place, Program, Role, Setting
 from knowledge.text import compact, normalize
 
 # A desk's group or department names its program only from this length (「事務局」 is no name).
@@ -38,19 +38,66 @@ def program(db: Session, key: Union[int, str]) -> Optional[Program]:
     return db.execute(select(Program).where(Program.slug == key)).scalars().first()
 
 
+# ---- the parts programs play (roles.yml) and the 経営革新 program ----------------------------------------
+
+# (role, situation) -> the sections in the role's order
+RoleSections = Dict[Tuple[str, Optional[str]], Tuple[int, ...]]
+
+
+def role_sections_of(rows: Sequence[Role]) -> RoleSections:
+    found: Dict[Tuple[str, Optional[str]], List[Role]] = {}
+    for row in rows:
+        found.setdefault((row.role, row.situation), []).append(row)
+    return {key: tuple(row.program_section for row in sorted(listed, key=lambda row: row.rank))
+            for key, listed in found.items()}
+
+
+def _role_sections(db: Session, role: str, situation: Optional[str] = None) -> Tuple[int, ...]:
+    snapshot = programs_snapshot(db)
+    roles = snapshot.roles if snapshot is not None else role_sections_of(db.execute(select(Role)).scalars().all())
+    return roles.get((role, situation), ())
+
+
+def general_desk(db: Session) -> Program:
+    """The program offered when nothing fits (roles.yml ``general_desk``): its main desk is the general desk."""
+    return program(db, _role_sections(db, "general_desk")[0])
+
+
+def topic_programs(db: Session) -> List[Program]:
+    """The programs offered as topic buttons, in order (roles.yml ``topics``)."""
+    return [program(db, section) for section in _role_sections(db, "topic")]
+
+
+def candidates(db: Session, situation: str) -> List[Program]:
+    """The programs that serve a situation of several (「market」: 販路を広げたい, 「expert」: 専門家に来てほしい), in
+    the order of the buttons (roles.yml ``candidates``)."""
+    sections = _role_sections(db, "candidate", situation)
+    if not sections:
+        raise ValueError(f"no candidates for situation {situation!r}")
+    return [program(db, section) for section in sections]
+
+
+def innovation_program(db: Session) -> Program:
+    """The 経営革新 program: the one whose rules carry the employee limits, plan period and growth targets (the
+    loader checks that exactly one does)."""
+    return next(row for row in all_programs(db) if any(rule.kind == "employee_limit" for rule in row.rules))
+
+
 # ---- every program, read once per data version ---------------------------------------------------
 
 @dataclass(frozen=True)
 class ProgramsSnapshot:
-    """Every program with its offers, desks, places (and their contacts) and rules, as one load of the store left
-    them. Read-only, shared by all sessions of the process: the rows change only when the knowledge is reloaded,
-    which writes a new ``data_version``. The words that name a program are built from the same rows."""
+    """Every program with its offers, desks, places (and their contacts) and rules, and the roles programs play, as
+    one load of the store left them. Read-only, shared by all sessions of the process: the rows change only when the
+    knowledge is reloaded, which writes a new ``data_version``. The words that name a program are built from the same
+    rows."""
     version: str
     ordered: Tuple[Program, ...]
     by_section: Dict[int, Program]
     by_slug: Dict[str, Program]
     naming_words: Tuple[Tuple[str, int], ...]
     venue_words: Tuple[Tuple[str, int], ...]
+    roles: RoleSections
 
 
 _snapshots: Dict[str, ProgramsSnapshot] = {}  # database URL -> the latest snapshot read from it
@@ -65,9 +112,11 @@ def _read_snapshot(url: str) -> ProgramsSnapshot:
     with session(url) as db:
         _, version = cache_key(db)
         ordered = tuple(db.execute(select(Program).order_by(Program.section)).scalars())
+        roles = role_sections_of(db.execute(select(Role)).scalars().all())
         db.expunge_all()
     return ProgramsSnapshot(version, ordered, {row.section: row for row in ordered},
-                            {row.slug: row for row in ordered}, naming_words_of(ordered), venue_words_of(ordered))
+                            {row.slug: row for row in ordered}, naming_words_of(ordered), venue_words_of(ordered),
+                            roles)
 
 
 def programs_snapshot(db: Session) -> Optional[ProgramsSnapshot]:

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from knowledge.models import Rule
 from knowledge.text import normalize
 
-INNOVATION_SECTION = 5
-
 
 class RuleNotFound(LookupError):
     """The guide has no rule for what was asked (an unknown industry, frame or plan length)."""
 
 
 def _rules(db: Session, kind: str, section: Optional[int] = None) -> List[Rule]:
+    """The rules of ``kind`` (of one program's, when ``section`` is given). The 経営革新 kinds (employee limits, plan
+    period, growth, sums) need no section: one program carries them all (knowledge/loader.py checks)."""
     stmt = select(Rule).where(Rule.kind == kind).order_by(Rule.program_section, Rule.rank)
     if section is not None:
         stmt = stmt.where(Rule.program_section == section)
@@ -45,7 +45,7 @@ class EligibilityResult:
 
 def employee_limits(db: Session) -> List[Tuple[str, int]]:
     """(industry, max employees) in the guide's order."""
-    return [(r.param("industry"), r.param("max_employees")) for r in _rules(db, "employee_limit", INNOVATION_SECTION)]
+    return [(r.param("industry"), r.param("max_employees")) for r in _rules(db, "employee_limit")]
 
 
 def _match_industry(rule_industry: str, said: str) -> bool:
@@ -56,7 +56,7 @@ def _match_industry(rule_industry: str, said: str) -> bool:
 
 
 def innovation_eligibility(db: Session, industry: str, employees: int) -> EligibilityResult:
-    for rule in _rules(db, "employee_limit", INNOVATION_SECTION):
+    for rule in _rules(db, "employee_limit"):
         if _match_industry(rule.param("industry"), industry):
             return EligibilityResult(rule.param("industry"), employees, rule.param("max_employees"))
     raise RuleNotFound(f"no employee limit for industry {industry!r}")
@@ -79,14 +79,14 @@ class PlanPeriod:
 
 
 def plan_period(db: Session) -> PlanPeriod:
-    rule = _rules(db, "plan_period", INNOVATION_SECTION)[0]
+    rule = _rules(db, "plan_period")[0]
     return PlanPeriod(rule.param("min_years"), rule.param("max_years"), rule.param("max_years_with_rnd"))
 
 
 def growth_requirement(db: Session, plan_years: int) -> GrowthRequirement:
     """Required growth by the plan's last year; the guide states it for 3, 4 and 5 years only."""
     def percent(kind: str) -> Optional[float]:
-        for rule in _rules(db, kind, INNOVATION_SECTION):
+        for rule in _rules(db, kind):
             if rule.param("plan_years") == plan_years:
                 return rule.param("min_growth_percent")
         return None
@@ -98,7 +98,7 @@ def growth_requirement(db: Session, plan_years: int) -> GrowthRequirement:
 
 
 def growth_table(db: Session) -> List[GrowthRequirement]:
-    years = sorted({rule.param("plan_years") for rule in _rules(db, "value_added_growth", INNOVATION_SECTION)})
+    years = sorted({rule.param("plan_years") for rule in _rules(db, "value_added_growth")})
     return [growth_requirement(db, y) for y in years]
 
 
@@ -208,7 +208,7 @@ class SumResult:
 def sum_formulas(db: Session) -> List[SumFormula]:
     return [SumFormula(r.param("total"), tuple(r.param("terms")), tuple(r.param("excluded")),
                        r.param("per_employee"), r.param("text"))
-            for r in _rules(db, "sum_formula", INNOVATION_SECTION)]
+            for r in _rules(db, "sum_formula")]
 
 
 def sum_of(formula: SumFormula, given: dict, employees: Optional[int] = None) -> SumResult:

@@ -165,6 +165,12 @@ RULE_KINDS = frozenset(kind for model in (EmployeeLimitRule, GrowthRule, PlanPer
                         for kind in model.model_fields["kind"].annotation.__args__)
 
 
+# The 経営革新 program's rules. One program carries them all (the loader checks): its rules are what make it the
+# 経営革新 program (knowledge/query.py ``innovation_program``). The first four must be there: the answers need them.
+INNOVATION_RULE_KINDS = ("employee_limit", "plan_period", "value_added_growth", "payroll_growth", "sum_formula")
+REQUIRED_INNOVATION_RULE_KINDS = INNOVATION_RULE_KINDS[:4]
+
+
 class Program(Strict):
     section: int = Field(ge=1)
     slug: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -225,3 +231,16 @@ class QuestionField(Strict):
 
 class Questions(Strict):
     fields: List[QuestionField] = Field(min_length=1)
+
+
+class Candidates(Strict):
+    """Situations the guide serves with several programs: their sections, in the order of the buttons."""
+    market: List[int] = Field(min_length=2)  # 販路を広げたい
+    expert: List[int] = Field(min_length=2)  # 専門家に来てほしい
+
+
+class Roles(Strict):
+    """``roles.yml``: which programs the assistant offers where, by section."""
+    general_desk: int  # one section: offered when nothing fits
+    topics: List[int] = Field(min_length=1)  # buttons, in order
+    candidates: Candidates

@@ -1,4 +1,4 @@
-"""What every action shares: slot names, the store session, the latest message, the general desk and topics."""
+"""What every action shares: slot names, the store session, the latest message and its entities."""
 from __future__ import annotations
 
 import re
@@ -7,9 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 
 from bot.limits import MAX_MESSAGE_CHARS
-from knowledge import query
 from knowledge.db import session
-from knowledge.models import Program
 
 SLOT_PROGRAM = "program"
 SLOT_LOCATION = "location"
@@ -18,10 +16,6 @@ SLOT_SPOT = "spot"
 # What the last answer was about (the facts asked, 「cost_share」, 「growth」), so that an elliptical follow-up
 # (「八戸の場合は？」「GL枠だと？」「給与のほうは？」) continues it: bot/actions/ellipsis.py.
 SLOT_ASKED = "asked"
-# The general desk offered when nothing fits (the guide's §16, よろず支援拠点: 経営課題全般の相談).
-GENERAL_DESK_SECTION = 16
-# Topics offered as buttons when the assistant could not understand: the most asked-for programs.
-TOPIC_SECTIONS = (16, 2, 6, 21, 17)
 
 store_session = session
 
@@ -90,10 +84,3 @@ def entity_value(tracker: Tracker, entity: Text) -> Optional[Text]:
     form = ENTITY_FORMS.get(entity)
     return form(value) if form and value is not None else value
 
-
-def topic_programs(db) -> List[Program]:
-    return [query.program(db, section) for section in TOPIC_SECTIONS]
-
-
-def general_desk(db) -> Program:
-    return query.program(db, GENERAL_DESK_SECTION)

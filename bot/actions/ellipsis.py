@@ -17,7 +17,6 @@ from bot.actions import parsing
 from bot.actions.common import SLOT_ASKED, latest_text
 from bot.actions.followup import answer_question
 from bot.actions.rules import (
-    INNOVATION_SECTION,
     ITEM_WORDS,
     asked,
     plan_years_said,
@@ -46,7 +45,7 @@ def continue_previous(dispatcher: CollectingDispatcher, tracker: Tracker, db, pr
         return None  # it asks a fact of its own
     if previous == "growth":
         if parsing.first_keyword(text, MEASURES) or parsing.plan_years(text):
-            innovation = query.program(db, INNOVATION_SECTION)
+            innovation = query.innovation_program(db)
             say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
             return asked("growth")
         return None

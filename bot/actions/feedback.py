@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 
 from bot.actions.base import AssistantAction
-from bot.actions.common import entity_value, general_desk
-from knowledge import facts
+from bot.actions.common import entity_value
+from knowledge import facts, query
 
 logger = logging.getLogger(__name__)
 TURN_ID = re.compile(r"^[0-9a-zA-Z_-]{1,64}$")
@@ -53,6 +53,6 @@ class ActionFeedback(AssistantAction):
         if rating == "up":
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
-            desk = general_desk(db).main_desk
+            desk = query.general_desk(db).main_desk
             dispatcher.utter_message(response="utter_feedback_sorry", desk=desk.name, phone=facts.desk_phone(desk))
         return []

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_ASKED, SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_ASKED, SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
@@ -33,7 +33,7 @@ LAYER_FIELD = {"place": "address"}
 
 def ask_program_first(dispatcher: CollectingDispatcher, db) -> List[Dict[Text, Any]]:
     """A follow-up before any program: ask which, with the main topics as buttons."""
-    dispatcher.utter_message(response="utter_ask_program_first", buttons=program_buttons(topic_programs(db)))
+    dispatcher.utter_message(response="utter_ask_program_first", buttons=program_buttons(query.topic_programs(db)))
     return []
 
 

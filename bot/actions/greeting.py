@@ -6,8 +6,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Tracker
 
 from bot.actions.base import AssistantAction
-from bot.actions.common import topic_programs
 from bot.actions.contract import program_buttons
+from knowledge import query
 
 
 class ActionGreet(AssistantAction):
@@ -15,7 +15,7 @@ class ActionGreet(AssistantAction):
         return "action_greet"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_greet", buttons=program_buttons(topic_programs(db)))
+        dispatcher.utter_message(response="utter_greet", buttons=program_buttons(query.topic_programs(db)))
         return []
 
 

@@ -17,9 +17,6 @@ from bot.program_intents import intent_of_slug, slug_of_intent
 from knowledge import answers, facts, passages, query, rules
 from knowledge.models import Program
 
-# Situations the guide serves with several programs; sections in the order of the buttons.
-MARKET_CANDIDATES = (17, 10, 11, 12, 4)
-EXPERT_CANDIDATES = (19, 2, 3, 4, 8)
 # The word that makes a "several programs fit" question one about the program under discussion, if its
 # own record uses it (§21 works with 専門家; §17 is about 販路).
 NEED_WORDS = {"need_market_expansion": "販路", "need_expert_dispatch": "専門家"}
@@ -143,8 +140,10 @@ class ActionWhichProgram(AssistantAction):
 
         intent = latest_intent(tracker)
         current = focus.program_in_focus(db, tracker)
-        sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
-        sharing = [p for p in (query.program(db, s) for s in sections) if rules.cost_share_frames(db, p.section)]
+        # the situation's programs, in the order of the buttons (knowledge/roles.yml)
+        offered = query.candidates(db, "market" if intent == "need_market_expansion" else "expert")
+        sections = [p.section for p in offered]
+        sharing = [p for p in offered if rules.cost_share_frames(db, p.section)]
         numbers = answer_numbers(dispatcher, tracker, db, current or (sharing[0] if len(sharing) == 1 else None))
         if numbers is not None:  # 「専門家に1回3万円で5回来てもらうと自己負担は？」: the one with a cost share
             return numbers
@@ -154,14 +153,13 @@ class ActionWhichProgram(AssistantAction):
         if current is not None and intent == "need_expert_dispatch":
             # a program without experts: its desk, and the programs that send experts as buttons
             from bot.actions.unsure import answer_in_focus
-            answer_in_focus(dispatcher, current, [query.program(db, s) for s in sections])
+            answer_in_focus(dispatcher, current, offered)
             return []
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
         market = query.program_for_market(db, latest_text(tracker), sections)
         if named or market:
             return recommend(dispatcher, tracker, db, named[0] if named else market)
         confidence = {r["name"]: r["confidence"] for r in tracker.latest_message.get("intent_ranking", [])}
-        candidates = sorted((query.program(db, s) for s in sections),
-                            key=lambda p: -confidence.get(intent_of_slug(p.slug), 0.0))
+        candidates = sorted(offered, key=lambda p: -confidence.get(intent_of_slug(p.slug), 0.0))
         ask_which(dispatcher, candidates)
         return []

@@ -23,7 +23,6 @@ from knowledge import facts, query, rules
 from knowledge.models import Program
 from knowledge.tokens import morphemes
 
-INNOVATION_SECTION = rules.INNOVATION_SECTION
 # Words that make an amount a cost to share (「費用300万円だと自己負担は？」), not a figure of the business.
 COST_WORDS = ("費用", "負担", "経費", "謝金", "旅費", "支払", "支援額", "補助", "いくら出")
 # Words that ask a cap or a share of a frame or item named (「GL枠の上限は？」「伴走支援はいくらまで？」).
@@ -329,8 +328,8 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
     ``first_message``: the message also describes the situation, so a plan length alone is no growth question
     (「3年で付加価値を伸ばす計画を作りたい」 asks for the desk)."""
     text = latest_text(tracker)
-    innovation = query.program(db, INNOVATION_SECTION)
-    on_innovation = program is not None and program.section == INNOVATION_SECTION
+    innovation = query.innovation_program(db)
+    on_innovation = program is not None and program.section == innovation.section
     asks_growth = bool(parsing.first_keyword(text, GROWTH_WORDS))
     for formula in rules.sum_formulas(db):
         # the amounts of this message; a question about the target may use those the user gave before
@@ -339,14 +338,14 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
             given = parsing.labelled_amounts(said, formula.words())
             if sum(not key.startswith("excluded:") for key in given) >= 2:
                 say_sum(dispatcher, db, innovation, formula, given, tracker, said)
-                return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+                return [SlotSet(SLOT_PROGRAM, str(innovation.section))]
     if (on_innovation or "付加価値" in text or "給与支給" in text) and say_growth_amounts(
             dispatcher, db, innovation, tracker):
-        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
+        return [SlotSet(SLOT_PROGRAM, str(innovation.section)), *asked("growth")]
     if (not first_message or parsing.first_keyword(text, HOW_MUCH)) and (
             on_innovation or "付加価値" in text or "給与支給" in text) and asks_growth and plan_years_said(tracker):
         say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
-        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
+        return [SlotSet(SLOT_PROGRAM, str(innovation.section)), *asked("growth")]
     program = program if program is not None and rules.cost_share_frames(db, program.section) else \
         program_of_frame(db, text)
     if program is None:
@@ -401,14 +400,14 @@ class ActionAnswerRule(AssistantAction):
                 return answer_question(dispatcher, tracker, db, program, "cost")
             say_cost_share(dispatcher, db, program, text)
             return [SlotSet(SLOT_PROGRAM, str(program.section)), *asked("cost_share")]
-        if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
+        innovation = query.innovation_program(db)
+        if intent == "ask_innovation_eligibility" and program is not None and program.section != innovation.section:
             return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
-        innovation = query.program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)
         elif intent == "ask_growth_requirement":
             say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
-            return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION)), *asked("growth")]
+            return [SlotSet(SLOT_PROGRAM, str(innovation.section)), *asked("growth")]
         else:
             return ask_program_first(dispatcher, db)
-        return [SlotSet(SLOT_PROGRAM, str(INNOVATION_SECTION))]
+        return [SlotSet(SLOT_PROGRAM, str(innovation.section))]

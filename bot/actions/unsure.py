@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, entity_value, general_desk, latest_intent, latest_text, topic_programs
+from bot.actions.common import SLOT_PROGRAM, entity_value, latest_intent, latest_text
 from bot.actions.contract import program_buttons, programs_payload
 from bot.actions.followup import FIELD_OF_INTENT, answer_free, answer_question
 from bot.actions.location import answer_location
@@ -37,10 +37,11 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
     """Say honestly that nothing fits, name the general desk with its phone, offer topic buttons.
 
     Nothing is recommended here, so ``custom.programs`` is empty."""
-    desk = general_desk(db).main_desk
-    dispatcher.utter_message(response=response, desk=general_desk(db).name,
+    general = query.general_desk(db)
+    desk = general.main_desk
+    dispatcher.utter_message(response=response, desk=general.name,
                              phone=facts.desk_phone(desk),
-                             buttons=program_buttons(topic_programs(db)))
+                             buttons=program_buttons(query.topic_programs(db)))
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:

@@ -19,7 +19,6 @@ import pytest
 import requests
 import yaml
 
-from bot.actions.common import GENERAL_DESK_SECTION
 from bot.channels.unavailable import FALLBACK_RESPONSE
 from eval import servers
 from knowledge import facts, query
@@ -85,13 +84,13 @@ def faulty(tmp_path_factory, line_api, review_log_url):
 
 def unavailable_text(kb) -> str:
     """utter_service_unavailable as domain.yml words it, with the general desk from the store."""
-    desk = query.program(kb, GENERAL_DESK_SECTION)
+    desk = query.general_desk(kb)
     [variation] = RESPONSES[FALLBACK_RESPONSE]
     return variation["text"].format(desk=desk.name, phone=facts.desk_phone(desk.main_desk))
 
 
 def assert_polite_fallback(text: str, kb) -> None:
-    desk = query.program(kb, GENERAL_DESK_SECTION)
+    desk = query.general_desk(kb)
     assert facts.desk_phone(desk.main_desk) in text and desk.name in text, text
     assert text == unavailable_text(kb)
 
@@ -178,7 +177,7 @@ def test_a_hostile_payload_is_answered_politely(faulty, kb):
     """A payload that crashed the action before its entities were checked: now the polite 'no such program'."""
     chat = Conversation(faulty.base_url)
     reply = chat.say('/choose_program{"program":"²"}')
-    desk = query.program(kb, GENERAL_DESK_SECTION)
+    desk = query.general_desk(kb)
     [variation] = RESPONSES["utter_unknown_program"]
     assert reply.text == variation["text"].format(desk=desk.name, phone=facts.desk_phone(desk.main_desk))
     assert reply.programs == []

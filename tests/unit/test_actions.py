@@ -13,7 +13,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import GENERAL_DESK_SECTION
 from bot.actions.followup import ActionAnswerField
 from bot.actions.location import ActionAnswerLocation
 from bot.actions.program import ActionRecommendProgram, ActionWhichProgram
@@ -273,14 +272,14 @@ def test_eligibility_question_stays_on_the_program_in_focus():
 def test_out_of_scope_offers_the_general_desk_and_no_program(db):
     result = run(ActionFallback(), "明日の天気は？", "out_of_scope")
     assert result.programs == [] and result.buttons
-    assert f"電話：{facts.desk_phone(main_desk(db, GENERAL_DESK_SECTION))}" in result.text
+    assert f"電話：{facts.desk_phone(query.general_desk(db).main_desk)}" in result.text
 
 
 def test_leaning_to_nothing_says_so_and_recommends_nothing(db):
     ranking = [{"name": "ask_hours", "confidence": 0.3}, {"name": "out_of_scope", "confidence": 0.28}]
     result = run(ActionAnswerField(), "燃えないごみって何曜日", "ask_hours", ranking=ranking, confidence=0.3)
     assert result.programs == [] and "読み取れませんでした" in result.text
-    assert f"電話：{facts.desk_phone(main_desk(db, GENERAL_DESK_SECTION))}" in result.text
+    assert f"電話：{facts.desk_phone(query.general_desk(db).main_desk)}" in result.text
 
 
 @pytest.mark.parametrize("problem, words", [("empty", "空"), ("too_long", f"{MAX_MESSAGE_CHARS:,}文字まで"), ("no_text", "絵文字"),

@@ -12,13 +12,13 @@ from knowledge import __main__ as cli
 from knowledge import catalog
 from knowledge.db import session
 from knowledge.loader import DATA_DIR, KnowledgeDataError, load, read_guide
-from knowledge.models import Contact, Desk, Place, Program, Rule, Setting
+from knowledge.models import Contact, Desk, Place, Program, Role, Rule, Setting
 
 
 def counts(url):
     with session(url) as db:
         return {model.__name__: db.execute(select(func.count()).select_from(model)).scalar_one()
-                for model in (Program, Desk, Place, Contact, Rule)}
+                for model in (Program, Desk, Place, Contact, Rule, Role)}
 
 
 @pytest.fixture
@@ -39,7 +39,8 @@ def expected_counts():
     return {"Program": len(programs), "Desk": sum(len(p.desks) for p in programs),
             "Place": sum(len(p.places) for p in programs),
             "Contact": sum(len(c.contacts) for p in programs for c in p.places),
-            "Rule": sum(len(p.rules) for p in programs)}
+            "Rule": sum(len(p.rules) for p in programs),
+            "Role": 16}  # roles.yml: the general desk, five topics, five candidates for each of two situations
 
 
 def test_round_trip_keeps_every_record(kb_url):
@@ -156,3 +157,74 @@ def test_cli_reports_errors_without_a_traceback(monkeypatch, capsys, data_dir, u
     monkeypatch.setattr(cli, "load", load)
     assert cli.main(["load", "--url", url]) == 0
     assert f"loaded {len(catalog.programs())} programs" in capsys.readouterr().out
+
+
+# ---- roles.yml and the 経営革新 rules ------------------------------------------------------------------------------
+
+def _edit_roles(data_dir: Path, change) -> None:
+    path = data_dir / "roles.yml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change, field, problem", [
+    (lambda d: d["topics"].__setitem__(2, 99), "field 'topics[2]'", "no program has section 99"),
+    (lambda d: d.update(general_desk=23), "field 'general_desk'", "no program has section 23"),
+    (lambda d: d.update(general_desk=[16, 2]), "field 'general_desk'", "valid integer"),
+    (lambda d: d["candidates"]["market"].append(17), "field 'candidates.market[5]'", "section 17 is listed twice"),
+    (lambda d: d["candidates"].pop("expert"), "field 'candidates.expert'", "Field required"),
+    (lambda d: d["candidates"].update(export=[19, 2]), "field 'candidates.export'", "Extra inputs"),
+    (lambda d: d["candidates"].update(market=[17]), "field 'candidates.market'", "at least 2"),
+    (lambda d: d.update(topics=["16"]), "field 'topics[0]'", "valid integer"),
+])
+def test_a_broken_roles_file_is_refused_naming_the_field(url, loaded, data_dir, change, field, problem):
+    _edit_roles(data_dir, change)
+    with pytest.raises(KnowledgeDataError) as error:
+        load(url, data_dir)
+    message = str(error.value)
+    assert message.startswith(str(data_dir / "roles.yml")) and field in message and problem in message, message
+    _assert_untouched(url, *loaded)
+
+
+def test_the_roles_are_stored_in_order(url, loaded):
+    with session(url) as db:
+        rows = db.execute(select(Role).order_by(Role.role, Role.situation, Role.rank)).scalars().all()
+        stored = {}
+        for row in rows:
+            stored.setdefault((row.role, row.situation), []).append(row.program_section)
+    assert stored == {("general_desk", None): [16], ("topic", None): [16, 2, 6, 21, 17],
+                      ("candidate", "market"): [17, 10, 11, 12, 4], ("candidate", "expert"): [19, 2, 3, 4, 8]}
+
+
+def _move_rule(data_dir: Path, kind: str, to: str) -> None:
+    moved = []
+    _edit(data_dir, "05_management-innovation.yml",
+          lambda d: moved.extend(d["rules"].pop(i) for i in reversed(range(len(d["rules"])))
+                                 if d["rules"][i]["kind"] == kind))
+    if to:
+        _edit(data_dir, to, lambda d: d["rules"].extend(moved))
+
+
+def test_the_innovation_rules_belong_to_one_program(url, loaded, data_dir):
+    _move_rule(data_dir, "sum_formula", "07_innovation.yml")
+    with pytest.raises(KnowledgeDataError) as error:
+        load(url, data_dir)
+    assert "one program must carry the 経営革新 rules" in str(error.value) and "found in: §5, §7" in str(error.value)
+    _assert_untouched(url, *loaded)
+
+
+def test_the_innovation_program_needs_every_rule_the_answers_use(data_dir):
+    _move_rule(data_dir, "plan_period", "")
+    with pytest.raises(KnowledgeDataError) as error:
+        read_guide(data_dir)
+    message = str(error.value)
+    assert "05_management-innovation.yml" in message and "§5 (management-innovation)" in message
+    assert "field 'rules'" in message and "needs rules of kind plan_period" in message
+
+
+def test_without_innovation_rules_the_load_is_refused(data_dir):
+    for kind in ("employee_limit", "plan_period", "value_added_growth", "payroll_growth", "sum_formula"):
+        _move_rule(data_dir, kind, "")
+    with pytest.raises(KnowledgeDataError, match="found in: none"):
+        read_guide(data_dir)

@@ -121,6 +121,52 @@ def test_hours_unknown_when_the_guide_names_no_days(db):
 
 
 
+# ---- the parts programs play (roles.yml) ------------------------------------------------------------------------
+
+def test_roles_are_read_from_the_store(db):
+    assert query.general_desk(db).name == "青森県よろず支援拠点"
+    assert [p.section for p in query.topic_programs(db)] == [16, 2, 6, 21, 17]
+    assert [p.section for p in query.candidates(db, "market")] == [17, 10, 11, 12, 4]
+    assert [p.section for p in query.candidates(db, "expert")] == [19, 2, 3, 4, 8]
+    with pytest.raises(ValueError, match="no candidates for situation 'nothing'"):
+        query.candidates(db, "nothing")
+
+
+def test_the_innovation_program_is_the_one_carrying_its_rules(db):
+    innovation = query.innovation_program(db)
+    assert innovation.slug == "management-innovation"
+    assert {"employee_limit", "plan_period", "value_added_growth", "payroll_growth"} <= {r.kind for r in innovation.rules}
+
+
+def test_roles_change_with_the_data_and_a_reload(tmp_path):
+    """Nothing names the roles' programs in code: another roles.yml, loaded, is what the queries give."""
+    import shutil
+
+    import yaml
+
+    from knowledge.db import session
+    from knowledge.loader import DATA_DIR, load
+
+    changed = tmp_path / "data"
+    shutil.copytree(DATA_DIR, changed, ignore=shutil.ignore_patterns("*.py", "*.db", "__pycache__"))
+    roles = yaml.safe_load((changed / "roles.yml").read_text(encoding="utf-8"))
+    roles.update(general_desk=21, topics=[17, 21])
+    roles["candidates"]["market"] = [11, 17]
+    (changed / "roles.yml").write_text(yaml.safe_dump(roles, allow_unicode=True), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'knowledge.db'}"
+
+    load(url, changed)
+    with session(url) as db:
+        assert query.general_desk(db).section == 21
+        assert [p.section for p in query.topic_programs(db)] == [17, 21]
+        assert [p.section for p in query.candidates(db, "market")] == [11, 17]
+        assert [p.section for p in query.candidates(db, "expert")] == [19, 2, 3, 4, 8]
+    load(url)
+    with session(url) as db:
+        assert query.general_desk(db).section == 16
+        assert [p.section for p in query.topic_programs(db)] == [16, 2, 6, 21, 17]
+
+
 # ---- programs read once per data version ------------------------------------------------------------------------
 
 def statements_while(url, reading):
@@ -148,6 +194,8 @@ def look_up_like_a_turn(db):
     assert query.program(db, "business-succession").section == 21
     assert len(query.all_programs(db)) == 22
     assert [p.section for p, _ in query.programs_named_in(db, "事業承継の電話番号は？")] == [21]
+    assert query.general_desk(db).section == 16 and query.innovation_program(db).section == 5
+    assert len(query.topic_programs(db)) == 5 and len(query.candidates(db, "expert")) == 5
 
 
 def test_programs_are_read_once_per_data_version(kb_url):

@@ -20,7 +20,6 @@ from rasa.core.nlg import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 
 from bot import wiring
-from bot.actions.common import GENERAL_DESK_SECTION
 from bot.channels import unavailable
 from bot.channels.line import LineInput
 from bot.channels.rest import RestInput, never_silent
@@ -40,7 +39,7 @@ BODY = json.dumps({"sender": "web-abc", "message": "後継ぎがいない"}).enc
 
 def fallback_text(db) -> str:
     """utter_service_unavailable as domain.yml words it, with the general desk from the store."""
-    desk = query.program(db, GENERAL_DESK_SECTION)
+    desk = query.general_desk(db)
     [variation] = DOMAIN.responses[unavailable.FALLBACK_RESPONSE]
     return variation["text"].format(desk=desk.name, phone=facts.desk_phone(desk.main_desk))
 
