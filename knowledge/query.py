@@ -37,6 +37,15 @@ def program(db: Session, key: Union[int, str]) -> Optional[Program]:
     return db.execute(select(Program).where(Program.slug == key)).scalars().first()
 
 
+def known_program(db: Session, key: Union[int, str]) -> Program:
+    """A program the store must hold (one the code names, or one read from the store itself): a missing one is
+    an error of the knowledge data, not an answer."""
+    row = program(db, key)
+    if row is None:
+        raise LookupError(f"no program {key!r} in the knowledge store")
+    return row
+
+
 # ---- every program, read once per data version ---------------------------------------------------
 
 @dataclass(frozen=True)
@@ -215,7 +224,8 @@ def programs_named_in(db: Session, text: str, venues_only: bool = False) -> List
         position = haystack.find(word)
         if word and position != -1 and position < first.get(section, (len(haystack) + 1, ""))[0]:
             first[section] = (position, word)
-    return [(program(db, section), first[section][1]) for section in sorted(first, key=lambda s: first[s][0])]
+    return [(known_program(db, section), first[section][1])
+            for section in sorted(first, key=lambda s: first[s][0])]
 
 
 def mentions(program_row: Program, text: str) -> bool:

@@ -92,8 +92,8 @@ def entity_value(tracker: Tracker, entity: Text) -> Optional[Text]:
 
 
 def topic_programs(db) -> List[Program]:
-    return [query.program(db, section) for section in TOPIC_SECTIONS]
+    return [query.known_program(db, section) for section in TOPIC_SECTIONS]
 
 
 def general_desk(db) -> Program:
-    return query.program(db, GENERAL_DESK_SECTION)
+    return query.known_program(db, GENERAL_DESK_SECTION)

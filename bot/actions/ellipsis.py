@@ -46,7 +46,7 @@ def continue_previous(dispatcher: CollectingDispatcher, tracker: Tracker, db, pr
         return None  # it asks a fact of its own
     if previous == "growth":
         if parsing.first_keyword(text, MEASURES) or parsing.plan_years(text):
-            innovation = query.program(db, INNOVATION_SECTION)
+            innovation = query.known_program(db, INNOVATION_SECTION)
             say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
             return asked("growth")
         return None

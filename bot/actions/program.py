@@ -144,7 +144,7 @@ class ActionWhichProgram(AssistantAction):
         intent = latest_intent(tracker)
         current = focus.program_in_focus(db, tracker)
         sections = MARKET_CANDIDATES if intent == "need_market_expansion" else EXPERT_CANDIDATES
-        sharing = [p for p in (query.program(db, s) for s in sections) if rules.cost_share_frames(db, p.section)]
+        sharing = [p for p in (query.known_program(db, s) for s in sections) if rules.cost_share_frames(db, p.section)]
         numbers = answer_numbers(dispatcher, tracker, db, current or (sharing[0] if len(sharing) == 1 else None))
         if numbers is not None:  # 「専門家に1回3万円で5回来てもらうと自己負担は？」: the one with a cost share
             return numbers
@@ -154,14 +154,15 @@ class ActionWhichProgram(AssistantAction):
         if current is not None and intent == "need_expert_dispatch":
             # a program without experts: its desk, and the programs that send experts as buttons
             from bot.actions.unsure import answer_in_focus
-            answer_in_focus(dispatcher, current, [query.program(db, s) for s in sections])
+            answer_in_focus(dispatcher, current, [query.known_program(db, s) for s in sections])
             return []
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
         market = query.program_for_market(db, latest_text(tracker), sections)
-        if named or market:
-            return recommend(dispatcher, tracker, db, named[0] if named else market)
+        chosen = named[0] if named else market
+        if chosen is not None:
+            return recommend(dispatcher, tracker, db, chosen)
         confidence = {r["name"]: r["confidence"] for r in tracker.latest_message.get("intent_ranking", [])}
-        candidates = sorted((query.program(db, s) for s in sections),
+        candidates = sorted((query.known_program(db, s) for s in sections),
                             key=lambda p: -confidence.get(intent_of_slug(p.slug), 0.0))
         ask_which(dispatcher, candidates)
         return []

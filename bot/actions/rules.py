@@ -167,7 +167,7 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
     values = dict(name=program.name, section=program.section, amount=yen(amount) + basis,
                   share=f"{result.share.denominator}分の{result.share.numerator}", subsidy=yen(result.subsidy_yen),
                   self_pay=yen(result.self_pay_yen), json_message=payload)
-    if result.capped:
+    if result.capped and result.cap_yen is not None:
         dispatcher.utter_message(response="utter_cost_share_capped", cap=yen(result.cap_yen), **values)
     else:
         dispatcher.utter_message(response="utter_cost_share_result", **values)
@@ -207,7 +207,7 @@ def say_item_costs(dispatcher: CollectingDispatcher, db, program: Program, rule,
     for item, amount in given.items():
         result = rules.cost_share(db, program.section, amount, frame=rule.param("frame"), item=item)
         subsidy += result.subsidy_yen
-        cap = f"（上限{yen(result.cap_yen)}）" if result.capped else ""
+        cap = f"（上限{yen(result.cap_yen)}）" if result.capped and result.cap_yen is not None else ""
         lines.append(f"・{item}：{yen(amount)} × {result.share.numerator}/{result.share.denominator} ＝ "
                      f"{yen(result.subsidy_yen)}{cap}")
     total_cap = rule.param("total_cap_yen")
@@ -329,7 +329,7 @@ def answer_numbers(dispatcher: CollectingDispatcher, tracker: Tracker, db, progr
     ``first_message``: the message also describes the situation, so a plan length alone is no growth question
     (「3年で付加価値を伸ばす計画を作りたい」 asks for the desk)."""
     text = latest_text(tracker)
-    innovation = query.program(db, INNOVATION_SECTION)
+    innovation = query.known_program(db, INNOVATION_SECTION)
     on_innovation = program is not None and program.section == INNOVATION_SECTION
     asks_growth = bool(parsing.first_keyword(text, GROWTH_WORDS))
     for formula in rules.sum_formulas(db):
@@ -403,7 +403,7 @@ class ActionAnswerRule(AssistantAction):
             return [SlotSet(SLOT_PROGRAM, str(program.section)), *asked("cost_share")]
         if intent == "ask_innovation_eligibility" and program is not None and program.section != INNOVATION_SECTION:
             return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
-        innovation = query.program(db, INNOVATION_SECTION)
+        innovation = query.known_program(db, INNOVATION_SECTION)
         if intent == "ask_innovation_eligibility":
             say_innovation_eligibility(dispatcher, db, innovation, text)
         elif intent == "ask_growth_requirement":

@@ -97,7 +97,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
         passages.best_anywhere(db, latest_text(tracker))
     if quote is not None:
         # 「予定額より実際の費用が膨らんだら、超えた分も払ってもらえる？」: one program's sentence answers it
-        program = query.program(db, quote.section)
+        program = query.known_program(db, quote.section)
         dispatcher.utter_message(response="utter_answer_quote", name=program.name, section=program.section,
                                  quote=quote.text, desk=program.main_desk.name,
                                  phone=facts.desk_phone(program.main_desk), json_message=programs_payload([program]))
