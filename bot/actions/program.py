@@ -148,7 +148,7 @@ class ActionWhichProgram(AssistantAction):
         numbers = answer_numbers(dispatcher, tracker, db, current or (sharing[0] if len(sharing) == 1 else None))
         if numbers is not None:  # 「専門家に1回3万円で5回来てもらうと自己負担は？」: the one with a cost share
             return numbers
-        if current is not None and query.mentions(current, NEED_WORDS[intent]):
+        if current is not None and intent in NEED_WORDS and query.mentions(current, NEED_WORDS[intent]):
             # 「専門家ってどんな人が来てくれるの？」 while on a program that sends experts: that program
             return recommend(dispatcher, tracker, db, current)
         if current is not None and intent == "need_expert_dispatch":

@@ -62,7 +62,8 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     continued = continue_previous(dispatcher, tracker, db, current)
     if continued is not None:  # 「GL枠だと？」: the previous question with the new part
         return continued
-    candidates = [query.program(db, slug) for slug in reading.candidates]
+    # a program the store no longer holds (the model is older than the data) is no candidate, as on the sure path
+    candidates = [p for p in (query.program(db, slug) for slug in reading.candidates) if p is not None]
     top = reading.intent
     asked_of = current or (candidates[0] if len(candidates) == 1 else None)
     if asked_of is not None and top not in NEVER_IN_FOCUS and answers.fields_asked(
