@@ -42,6 +42,7 @@ shell: train
 # Style and errors a reader should not have to spot (ruff, configured in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The fast tests: no root, no servers, no trained model (a few seconds; PostgreSQL cases skip without one).
 test-unit: setup

@@ -179,7 +179,7 @@ class Settings(BaseSettings):
             return value
         if not value.strip() and info.field_name not in KEEPS_EMPTY:
             raise PydanticUseDefault()
-        annotation = cls.model_fields[info.field_name or ""].annotation
+        annotation: Any = cls.model_fields[info.field_name or ""].annotation
         return value if annotation == Optional[SecretStr] else value.strip()
 
     @field_validator("assistant_trusted_proxies", "console_trusted_proxies", mode="before")
@@ -239,9 +239,10 @@ def _problem(problem: Mapping[str, Any], given: Mapping[str, str]) -> str:
 def expected(field: str) -> str:
     """What a variable must be, in words: ``"a number between 0 and 3600"``."""
     info: FieldInfo = Settings.model_fields[field]
-    if info.annotation == Tuple[Network, ...]:
+    annotation: Any = info.annotation
+    if annotation == Tuple[Network, ...]:
         return NETWORKS_EXPECTED
-    kind = {int: "a whole number", float: "a number"}.get(info.annotation, "text")  # type: ignore[call-overload]
+    kind = {int: "a whole number", float: "a number"}.get(annotation, "text")
     low = high = None
     low_inclusive = True
     for bound in info.metadata:

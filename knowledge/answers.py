@@ -14,7 +14,7 @@ it has one, else its main desk: that is how the guide words §9's, §16's and §
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy.orm import Session
@@ -44,14 +44,20 @@ class Spot:
     @property
     def key(self) -> str:
         """What the conversation remembers of the choice: 「desk:1」「place:3」 (ranks within the program)."""
-        return f"place:{self.place.rank}" if self.place is not None else f"desk:{self.desk.rank}"
+        return f"place:{self.place.rank}" if self.place is not None else f"desk:{self._desk.rank}"
 
     @property
     def name(self) -> str:
         """What the reply calls it; a second desk also by its role (§22's two desks share one name)."""
         if self.place is not None:
             return self.place.name
-        return self.desk.name if self.is_main else f"{self.desk.name}（{self.desk.role}）"
+        return self._desk.name if self.is_main else f"{self._desk.name}（{self._desk.role}）"
+
+    @property
+    def _desk(self) -> Desk:
+        """The chosen desk of a spot that is no place: every spot is one or the other."""
+        assert self.desk is not None, "a spot is a desk or a place"
+        return self.desk
 
     @property
     def is_main(self) -> bool:
@@ -67,7 +73,7 @@ class Spot:
 
     @property
     def venue(self) -> Union[Desk, Place]:
-        return self.place if self.place is not None else self.desk
+        return self.place if self.place is not None else self._desk
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class Fact:
 
     field: str
     label: str
-    lines: Tuple[str, ...] = field(default_factory=tuple)
+    lines: Tuple[str, ...] = ()
 
     @property
     def missing(self) -> bool:
@@ -221,6 +227,7 @@ def _contact_lines(spot: Spot, name: str) -> List[str]:
             return []
         return [value if spot.place is None else f"{value}（{desk.name}）"]
     lines = []
+    assert spot.place is not None, "a spot without a desk to call is a place with contacts of its own"
     contacts = spot.place.contacts
     several = len(contacts) > 1 or contacts[0].name != spot.place.name
     for contact in contacts:

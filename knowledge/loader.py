@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -143,7 +143,9 @@ def _check_cities(programs: List[schema.Program], areas: schema.MunicipalityMap,
     for program in programs:
         label = f"§{program.section} ({program.slug})"
         path = programs_dir / f"{program.section:02d}_{program.slug}.yml"
-        for kind, items in (("desks", program.desks), ("places", program.places)):
+        venues: Dict[str, Sequence[Union[schema.Desk, schema.Place]]] = {"desks": program.desks,
+                                                                          "places": program.places}
+        for kind, items in venues.items():
             for index, item in enumerate(items):
                 if item.city is not None and item.city not in known:
                     raise KnowledgeDataError(path, f"'{item.city}' is not a municipality of Aomori Prefecture",
@@ -233,14 +235,14 @@ def _program_row(program: schema.Program, area_of: Dict[str, str]) -> models.Pro
             models.Desk(
                 rank=i, role=d.role, name=d.name, organization=d.organization, department=d.department,
                 group_name=d.group, phone=d.phone, phone_note=d.phone_note, fax=d.fax, email=d.email,
-                address=d.address, location=d.location, city=d.city, area=area_of.get(d.city),
+                address=d.address, location=d.location, city=d.city, area=area_of.get(d.city or ""),
                 hours=_dump(d.hours), reservation=d.reservation, aliases=d.aliases, serves=d.serves,
             )
             for i, d in enumerate(program.desks)
         ],
         places=[
             models.Place(
-                rank=i, kind=p.kind, name=p.name, city=p.city, area=area_of.get(p.city), address=p.address,
+                rank=i, kind=p.kind, name=p.name, city=p.city, area=area_of.get(p.city or ""), address=p.address,
                 hours=_dump(p.hours), reservation=p.reservation, aliases=p.aliases, serves=p.serves,
                 contacts=[models.Contact(rank=j, name=c.name, phone=c.phone, extension=c.extension, fax=c.fax)
                           for j, c in enumerate(p.contacts)],

@@ -10,7 +10,9 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import declarative_base, declared_attr, relationship
 
-Base = declarative_base()
+# SQLAlchemy 1.4 ships no type information: the declarative base is declared Any so that the type checker
+# accepts the tables as classes (their columns are Any to it).
+Base: Any = declarative_base()
 
 
 class Program(Base):

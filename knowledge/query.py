@@ -38,6 +38,15 @@ def program(db: Session, key: Union[int, str]) -> Optional[Program]:
     return db.execute(select(Program).where(Program.slug == key)).scalars().first()
 
 
+def known_program(db: Session, key: Union[int, str]) -> Program:
+    """A program the store must hold (one the code names, or one read from the store itself): a missing one is
+    an error of the knowledge data, not an answer."""
+    row = program(db, key)
+    if row is None:
+        raise LookupError(f"no program {key!r} in the knowledge store")
+    return row
+
+
 # ---- the parts programs play (roles.yml) and the 経営革新 program ----------------------------------------
 
 # (role, situation) -> the sections in the role's order
@@ -60,12 +69,12 @@ def _role_sections(db: Session, role: str, situation: Optional[str] = None) -> T
 
 def general_desk(db: Session) -> Program:
     """The program offered when nothing fits (roles.yml ``general_desk``): its main desk is the general desk."""
-    return program(db, _role_sections(db, "general_desk")[0])
+    return known_program(db, _role_sections(db, "general_desk")[0])
 
 
 def topic_programs(db: Session) -> List[Program]:
     """The programs offered as topic buttons, in order (roles.yml ``topics``)."""
-    return [program(db, section) for section in _role_sections(db, "topic")]
+    return [known_program(db, section) for section in _role_sections(db, "topic")]
 
 
 def candidates(db: Session, situation: str) -> List[Program]:
@@ -74,7 +83,7 @@ def candidates(db: Session, situation: str) -> List[Program]:
     sections = _role_sections(db, "candidate", situation)
     if not sections:
         raise ValueError(f"no candidates for situation {situation!r}")
-    return [program(db, section) for section in sections]
+    return [known_program(db, section) for section in sections]
 
 
 def innovation_program(db: Session) -> Program:
@@ -253,7 +262,8 @@ def programs_named_in(db: Session, text: str, venues_only: bool = False) -> List
         position = haystack.find(word)
         if word and position != -1 and position < first.get(section, (len(haystack) + 1, ""))[0]:
             first[section] = (position, word)
-    return [(program(db, section), first[section][1]) for section in sorted(first, key=lambda s: first[s][0])]
+    return [(known_program(db, section), first[section][1])
+            for section in sorted(first, key=lambda s: first[s][0])]
 
 
 def mentions(program_row: Program, text: str) -> bool:

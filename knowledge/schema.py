@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Annotated, List, Literal, Optional, Union
+from typing import Annotated, List, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PHONE_PATTERN = r"^0\d{1,4}-\d{1,4}-\d{3,4}$"
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Strict(BaseModel):
@@ -23,7 +23,7 @@ class Strict(BaseModel):
 
 class Hours(Strict):
     text: str
-    days: Optional[List[Literal[DAY_NAMES]]]
+    days: Optional[List[DayName]]
     open: str = Field(pattern=r"^\d{2}:\d{2}$")
     close: str = Field(pattern=r"^\d{2}:\d{2}$")
     closed_on_holidays: bool
@@ -162,7 +162,7 @@ Rule = Annotated[
 
 RULE_KINDS = frozenset(kind for model in (EmployeeLimitRule, GrowthRule, PlanPeriodRule, CostShareRule,
                                           VisitLimitRule, SumFormulaRule)
-                        for kind in model.model_fields["kind"].annotation.__args__)
+                        for kind in get_args(model.model_fields["kind"].annotation))
 
 
 # The 経営革新 program's rules. One program carries them all (the loader checks): its rules are what make it the

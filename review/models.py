@@ -5,10 +5,14 @@ identifies a person or a LINE account. Rows older than the retention period are 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
-Base = declarative_base()
+# SQLAlchemy 1.4 ships no type information: the declarative base is declared Any so that the type checker
+# accepts the tables as classes (their columns are Any to it).
+Base: Any = declarative_base()
 
 # What happened in a turn: answered about a program, asked "did you mean…", asked "which one?",
 # or could not help (fallback).

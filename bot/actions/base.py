@@ -43,7 +43,7 @@ class AssistantAction(Action, ABC):
                 reading = understanding.read(tracker.latest_message)
                 if not reading.sure:
                     events = unsure.respond(dispatcher, tracker, db, reading)
-                    kind = "unsure" if reading.candidates else "fallback"
+                    kind: Optional[Text] = "unsure" if reading.candidates else "fallback"
                 else:
                     events = self.answer(dispatcher, tracker, db, domain)
                     kind = self.review_kind(turn_log.sections_answered(dispatcher))

@@ -47,7 +47,7 @@ def _dialled(spot: answers.Spot) -> Text:
     if spot.place is not None and spot.place.contacts:
         return next((c.phone for c in spot.place.contacts if c.phone), "")
     desk = spot.desk if spot.place is None else spot.reached_through
-    return desk.phone or ""
+    return (desk.phone if desk is not None else None) or ""
 
 
 def program_card(program: Program, spot: Optional[answers.Spot] = None) -> ProgramCard:
@@ -57,10 +57,12 @@ def program_card(program: Program, spot: Optional[answers.Spot] = None) -> Progr
     desk = spot.desk if spot.place is None else spot.reached_through
     card = ProgramCard(section=program.section, slug=program.slug, name=program.name, desk=spot.name,
                        phone=_dialled(spot))
-    for key, value in (("email", desk.email if desk else None), ("hours", spot.venue.hours_text),
-                       ("cost", program.cost_text)):
-        if value:
-            card[key] = value
+    if desk and desk.email:
+        card["email"] = desk.email
+    if spot.venue.hours_text:
+        card["hours"] = spot.venue.hours_text
+    if program.cost_text:
+        card["cost"] = program.cost_text
     return card
 
 

@@ -58,6 +58,8 @@ def say_hours(dispatcher: CollectingDispatcher, db, spot: answers.Spot, now: dat
     if where is None:
         return False
     status = query.open_status(db, where, now)
+    if status is None:  # never: ``where`` has hours
+        return False
     values = dict(name=program.name, section=program.section, where=where.name, hours=status.hours_text,
                   json_message=programs_payload([program], spot))
     if status.is_open is None or (not status.is_open and not status.next_opening):
@@ -65,6 +67,7 @@ def say_hours(dispatcher: CollectingDispatcher, db, spot: answers.Spot, now: dat
     elif status.is_open:
         dispatcher.utter_message(response="utter_answer_hours_open", **values)
     else:
+        assert status.next_opening is not None  # closed, with a next opening (the first branch takes the rest)
         dispatcher.utter_message(response="utter_answer_hours_closed",
                                  next_open=facts.moment_text(status.next_opening), **values)
     return True
@@ -83,7 +86,7 @@ def say_places(dispatcher: CollectingDispatcher, db, spot: answers.Spot, text: T
         say_facts(dispatcher, db, spot, ["address"])
         return
     address = answers.fact(db, spot, "address", "").lines
-    if near:
+    if near and location is not None:
         response, where = location_response("utter_answer_place_near", location)
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
                                  places=facts.place_lines(near), json_message=payload, **where)

@@ -31,6 +31,6 @@ class ActionSmallTalk(AssistantAction):
         return "action_small_talk"
 
     def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         dispatcher.utter_message(response=SMALL_TALK_RESPONSES.get(intent, "utter_thanks"))
         return []

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.limits import MAX_MESSAGE_CHARS
 from knowledge.text import normalize
@@ -126,7 +126,7 @@ def amounts_yen(text: str) -> List[Tuple[int, int]]:
     return found
 
 
-def labelled_amounts(text: str, labels: Dict[str, Sequence[str]]) -> Dict[str, int]:
+def labelled_amounts(text: str, labels: Mapping[str, Sequence[str]]) -> Dict[str, int]:
     """「営業利益800万円、人件費2,500万円」 -> {"営業利益": 8000000, …}: each amount belongs to the label written last
     before it (the longest word wins where words overlap: 「退職手当」 over 「手当」); several amounts of one label
     add up (「残業手当150万、家族手当50万」). ``labels``: name -> the words that say it."""

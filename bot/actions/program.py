@@ -147,7 +147,7 @@ class ActionWhichProgram(AssistantAction):
         numbers = answer_numbers(dispatcher, tracker, db, current or (sharing[0] if len(sharing) == 1 else None))
         if numbers is not None:  # 「専門家に1回3万円で5回来てもらうと自己負担は？」: the one with a cost share
             return numbers
-        if current is not None and query.mentions(current, NEED_WORDS[intent]):
+        if current is not None and intent in NEED_WORDS and query.mentions(current, NEED_WORDS[intent]):
             # 「専門家ってどんな人が来てくれるの？」 while on a program that sends experts: that program
             return recommend(dispatcher, tracker, db, current)
         if current is not None and intent == "need_expert_dispatch":
@@ -157,8 +157,9 @@ class ActionWhichProgram(AssistantAction):
             return []
         named = [p for p, _ in query.programs_named_in(db, latest_text(tracker)) if p.section in sections]
         market = query.program_for_market(db, latest_text(tracker), sections)
-        if named or market:
-            return recommend(dispatcher, tracker, db, named[0] if named else market)
+        chosen = named[0] if named else market
+        if chosen is not None:
+            return recommend(dispatcher, tracker, db, chosen)
         confidence = {r["name"]: r["confidence"] for r in tracker.latest_message.get("intent_ranking", [])}
         candidates = sorted(offered, key=lambda p: -confidence.get(intent_of_slug(p.slug), 0.0))
         ask_which(dispatcher, candidates)

@@ -166,7 +166,7 @@ def say_cost_share(dispatcher: CollectingDispatcher, db, program: Program, text:
     values = dict(name=program.name, section=program.section, amount=yen(amount) + basis,
                   share=f"{result.share.denominator}分の{result.share.numerator}", subsidy=yen(result.subsidy_yen),
                   self_pay=yen(result.self_pay_yen), json_message=payload)
-    if result.capped:
+    if result.capped and result.cap_yen is not None:
         dispatcher.utter_message(response="utter_cost_share_capped", cap=yen(result.cap_yen), **values)
     else:
         dispatcher.utter_message(response="utter_cost_share_result", **values)
@@ -206,7 +206,7 @@ def say_item_costs(dispatcher: CollectingDispatcher, db, program: Program, rule,
     for item, amount in given.items():
         result = rules.cost_share(db, program.section, amount, frame=rule.param("frame"), item=item)
         subsidy += result.subsidy_yen
-        cap = f"（上限{yen(result.cap_yen)}）" if result.capped else ""
+        cap = f"（上限{yen(result.cap_yen)}）" if result.capped and result.cap_yen is not None else ""
         lines.append(f"・{item}：{yen(amount)} × {result.share.numerator}/{result.share.denominator} ＝ "
                      f"{yen(result.subsidy_yen)}{cap}")
     total_cap = rule.param("total_cap_yen")

@@ -63,7 +63,7 @@ def read(message: Dict[Text, Any]) -> Reading:
     if _is_meant(message) or (name == "bad_input" and _guarded(message)):
         return Reading(name, confidence, True)
     ranking = message.get("intent_ranking") or [intent]
-    programs = [(slug_of_intent(r["name"]), r["confidence"]) for r in ranking if is_program_intent(r.get("name"))]
+    programs = [(slug, r["confidence"]) for r in ranking if (slug := slug_of_intent(r.get("name"))) is not None]
     if name == "bad_input":  # DIET's guess, however confident: never acted on as noise
         return Reading(name, confidence, False, tuple(s for s, score in programs if score >= LEANING)[:MAX_CANDIDATES])
     if confidence >= CONFIDENT:
@@ -93,5 +93,5 @@ def best_followup(message: Dict[Text, Any]) -> Optional[Text]:
 def program_ranking(message: Dict[Text, Any], top: int = 3, at_least: float = 0.0) -> Tuple[Text, ...]:
     """The slugs of the ``top`` likeliest program intents (of confidence ``at_least``), best first."""
     ranking = message.get("intent_ranking") or []
-    return tuple(slug_of_intent(r["name"]) for r in ranking
-                 if is_program_intent(r.get("name")) and r.get("confidence", 0.0) >= at_least)[:top]
+    return tuple(slug for r in ranking
+                 if (slug := slug_of_intent(r.get("name"))) is not None and r.get("confidence", 0.0) >= at_least)[:top]

@@ -63,7 +63,8 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     continued = continue_previous(dispatcher, tracker, db, current)
     if continued is not None:  # 「GL枠だと？」: the previous question with the new part
         return continued
-    candidates = [query.program(db, slug) for slug in reading.candidates]
+    # a program the store no longer holds (the model is older than the data) is no candidate, as on the sure path
+    candidates = [p for p in (query.program(db, slug) for slug in reading.candidates) if p is not None]
     top = reading.intent
     asked_of = current or (candidates[0] if len(candidates) == 1 else None)
     if asked_of is not None and top not in NEVER_IN_FOCUS and answers.fields_asked(
@@ -98,7 +99,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
         passages.best_anywhere(db, latest_text(tracker))
     if quote is not None:
         # 「予定額より実際の費用が膨らんだら、超えた分も払ってもらえる？」: one program's sentence answers it
-        program = query.program(db, quote.section)
+        program = query.known_program(db, quote.section)
         dispatcher.utter_message(response="utter_answer_quote", name=program.name, section=program.section,
                                  quote=quote.text, desk=program.main_desk.name,
                                  phone=facts.desk_phone(program.main_desk), json_message=programs_payload([program]))

@@ -136,6 +136,15 @@ def test_leaning_to_one_program_asks_to_confirm_it(db):
     assert '"21"' in result.buttons[0]["payload"]
 
 
+def test_leaning_to_a_program_the_store_no_longer_holds_offers_only_the_others():
+    # a model trained before a program was removed or renamed still ranks its intent
+    ranking = [{"name": "program_business_succession", "confidence": 0.35},
+               {"name": "program_no_longer_in_the_guide", "confidence": 0.3}]
+    result = run(ActionRecommendProgram(), "親父の店、だれかに", "program_business_succession", ranking=ranking,
+                 confidence=0.35)
+    assert [p["section"] for p in result.programs[0]] == [21] and "でしょうか" in result.text
+
+
 def test_market_named_decides_at_once():
     result = run(ActionWhichProgram(), "香港に販路を広げたい", "need_market_expansion")
     assert [p["section"] for p in result.programs[0]] == [12]
