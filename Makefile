@@ -39,10 +39,12 @@ shell: train
 	$(BIN)/python -m bot.action_server --actions bot.actions --port 5055 & trap "kill $$!" EXIT; \
 	$(BIN)/python -m bot.rasa_command shell --model "$$(bash scripts/train.sh)" --endpoints endpoints.yml
 
-# Style and errors a reader should not have to spot (ruff, configured in pyproject.toml).
+# Style and errors a reader should not have to spot: ruff and mypy (configured in pyproject.toml), and the import
+# contracts (.importlinter: layers, no cycles).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # layers and no import cycles (.importlinter)
 
 # The fast tests: no root, no servers, no trained model (a few seconds; PostgreSQL cases skip without one).
 test-unit: setup

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import turn_log, understanding
+from bot.actions import turn_log, understanding, unsure
 from bot.actions.common import store_session
 
 logger = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ class AssistantAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        from bot.actions import unsure  # unsure imports the program actions' helpers
-
         try:
             with store_session() as db:
                 reading = understanding.read(tracker.latest_message)

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from bot.actions import understanding
 from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, SLOT_SPOT, latest_text
 from knowledge import answers, query
 from knowledge.locations import find_location
@@ -51,8 +52,6 @@ def program_asked_about(db, tracker: Tracker) -> Optional[Program]:
     """What a question for a fact is about (「輸出の担当課のメールアドレスは？」): the program in focus, else the
     program the NLU leans to most (from ``understanding.LEANING``): the message names the fact and describes the
     situation, and no program is under discussion yet to ask it of."""
-    from bot.actions import understanding  # understanding knows the NLU's ranking; focus knows the slots
-
     current = program_in_focus(db, tracker)
     if current is not None:
         return current

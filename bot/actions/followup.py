@@ -13,10 +13,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
-from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_ASKED, SLOT_LOCATION, SLOT_PROGRAM, latest_intent, latest_text
+from bot.actions.common import SLOT_ASKED, SLOT_LOCATION, SLOT_PROGRAM, latest_text
 from bot.actions.contract import program_buttons, programs_payload
-from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.places import location_response
 from knowledge import answers, facts, passages, query
 from knowledge.hours import JST
@@ -194,24 +192,3 @@ def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, db, prog
     else:
         say_facts(dispatcher, db, spot, asked)
     return events
-
-
-class ActionAnswerField(AssistantAction):
-    def name(self) -> Text:
-        return "action_answer_field"
-
-    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        program = focus.program_asked_about(db, tracker)
-        field = FIELD_OF_INTENT.get(latest_intent(tracker) or "")
-        if program is None or field is None:
-            return ask_program_first(dispatcher, db)
-        from bot.actions.ellipsis import continue_previous  # ellipsis uses this module's answer_question
-        from bot.actions.rules import answer_numbers  # the rule actions use this module
-
-        numbers = answer_numbers(dispatcher, tracker, db, program)
-        if numbers is not None:  # 「経費1回36,000円×3回 自己負担額」 read as a count question: computed
-            return numbers
-        continued = continue_previous(dispatcher, tracker, db, program)
-        if continued is not None:  # 「給与のほうは？」 read as a cost question: the growth question, continued
-            return continued
-        return answer_question(dispatcher, tracker, db, program, field)

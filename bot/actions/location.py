@@ -8,13 +8,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus
-from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM, latest_text
+from bot.actions.common import SLOT_LOCATION, SLOT_PROGRAM
 from bot.actions.contract import programs_payload
-from bot.actions.followup import answer_question
 from bot.actions.places import location_response
 from knowledge import answers, facts, query
-from knowledge.locations import Location, find_location
+from knowledge.locations import Location
 from knowledge.models import Program
 
 
@@ -47,23 +45,3 @@ def answer_location(dispatcher: CollectingDispatcher, tracker: Tracker, db, prog
         dispatcher.utter_message(response=response, name=program.name, section=program.section,
                                  desk=desk.name, contacts=facts.contacts(desk), json_message=payload, **where)
     return [*events, *spot_events, SlotSet(SLOT_PROGRAM, str(program.section))]
-
-
-class ActionAnswerLocation(AssistantAction):
-    def name(self) -> Text:
-        return "action_answer_location"
-
-    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        location = find_location(db, latest_text(tracker))
-        if location is None:
-            dispatcher.utter_message(response="utter_location_unknown")
-            return []
-        program = focus.program_in_focus(db, tracker)
-        if program is not None and answers.fields_asked(db, latest_text(tracker), program):
-            return answer_question(dispatcher, tracker, db, program, None)  # 「むつ 農商工連携 FAX」
-        from bot.actions.ellipsis import continue_previous  # ellipsis uses the rule actions, which use this module
-
-        continued = continue_previous(dispatcher, tracker, db, program)
-        if continued is not None:  # 「八戸の場合は？」 after 「FAXは？」: the FAX of 八戸's desk
-            return continued
-        return answer_location(dispatcher, tracker, db, focus.program_in_focus(db, tracker), location)

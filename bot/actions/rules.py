@@ -13,12 +13,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import focus, parsing
-from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, asked, latest_intent, latest_text
+from bot.actions import parsing
+from bot.actions.common import SLOT_PROGRAM, asked, latest_text
 from bot.actions.contract import programs_payload
-from bot.actions.followup import answer_question, ask_program_first
-from bot.actions.program import ask_which
 from knowledge import facts, query, rules
 from knowledge.models import Program
 from knowledge.tokens import morphemes
@@ -379,35 +376,3 @@ def program_of_cost_words(db, text: Text) -> Optional[Program]:
 
 def cost_share_programs(db) -> List[Program]:
     return [p for p in query.all_programs(db) if rules.cost_share_frames(db, p.section)]
-
-
-class ActionAnswerRule(AssistantAction):
-    def name(self) -> Text:
-        return "action_answer_rule"
-
-    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        intent, text = latest_intent(tracker), latest_text(tracker)
-        program: Optional[Program] = focus.program_in_focus(db, tracker) or program_of_frame(db, text) or (
-            program_of_cost_words(db, text) if intent == "ask_cost_share" else None)
-        numbers = answer_numbers(dispatcher, tracker, db, program)
-        if numbers is not None:
-            return numbers
-        if intent == "ask_cost_share":
-            if program is None:
-                ask_which(dispatcher, cost_share_programs(db))
-                return []
-            if not rules.cost_share_frames(db, program.section):  # no cost share: its cost, as the guide says
-                return answer_question(dispatcher, tracker, db, program, "cost")
-            say_cost_share(dispatcher, db, program, text)
-            return [SlotSet(SLOT_PROGRAM, str(program.section)), *asked("cost_share")]
-        innovation = query.innovation_program(db)
-        if intent == "ask_innovation_eligibility" and program is not None and program.section != innovation.section:
-            return answer_question(dispatcher, tracker, db, program, "target")  # 「うちは対象？」 about the focus
-        if intent == "ask_innovation_eligibility":
-            say_innovation_eligibility(dispatcher, db, innovation, text)
-        elif intent == "ask_growth_requirement":
-            say_growth(dispatcher, db, innovation, text, plan_years_said(tracker))
-            return [SlotSet(SLOT_PROGRAM, str(innovation.section)), *asked("growth")]
-        else:
-            return ask_program_first(dispatcher, db)
-        return [SlotSet(SLOT_PROGRAM, str(innovation.section))]

@@ -8,20 +8,21 @@
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
-from bot.actions.base import AssistantAction
-from bot.actions.common import SLOT_PROGRAM, entity_value, latest_intent, latest_text
+from bot.actions.common import SLOT_PROGRAM, latest_text
 from bot.actions.contract import program_buttons, programs_payload
-from bot.actions.followup import FIELD_OF_INTENT, answer_free, answer_question
+from bot.actions.ellipsis import continue_previous
+from bot.actions.followup import answer_free, answer_question
+from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.location import answer_location
+from bot.actions.rules import answer_numbers
 from bot.actions.understanding import Reading
-from bot.limits import MAX_MESSAGE_CHARS
 from bot.program_intents import intent_of_slug, is_program_intent
 from knowledge import answers, facts, passages, query
 from knowledge.locations import find_location
@@ -52,14 +53,10 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
     question (the NLU's best guess) is answered about it; anything else unclear is answered with that
     program's desk, never with another program. Without one, the leaning programs are offered to confirm,
     or the honest answer is given."""
-    from bot.actions.rules import answer_numbers  # rules imports the program actions, which import this module
-
     current = focus.program_in_focus(db, tracker)
     numbers = answer_numbers(dispatcher, tracker, db, current)
     if numbers is not None:  # the user's figures, half understood: computed by the guide's rule that takes them
         return numbers
-    from bot.actions.ellipsis import continue_previous
-
     continued = continue_previous(dispatcher, tracker, db, current)
     if continued is not None:  # 「GL枠だと？」: the previous question with the new part
         return continued
@@ -120,49 +117,3 @@ def answer_in_focus(dispatcher: CollectingDispatcher, current: Program, others: 
 def is_program_intent_of_other(intent, program) -> bool:
     """A program intent that is not the program under discussion (a possible new topic: confirm it)."""
     return is_program_intent(intent) and intent != intent_of_slug(program.slug)
-
-
-class ActionFallback(AssistantAction):
-    """Out of scope, said with confidence: with a program under discussion, the guide's sentence that answers it or
-    that the guide is silent (with its desk); else an honest answer with the general desk, no program."""
-
-    def name(self) -> Text:
-        return "action_fallback"
-
-    def review_kind(self, sections: List[int]) -> Optional[Text]:
-        return "fallback"
-
-    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        current = focus.program_in_focus(db, tracker)
-        if current is not None:  # 「駐車場はありますか」 mid-conversation: the guide's sentence, or that it is silent
-            return answer_free(dispatcher, tracker, db, current)
-        offer_topics(dispatcher, db, "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope"
-                     else "utter_low_confidence")
-        return []
-
-
-class ActionBadInput(AssistantAction):
-    """Input the guard could not read (empty, too long, emoji only, not Japanese): say what to send instead.
-
-    A bad_input DIET guessed without the guard (「佐藤と申します。090-…に折り返しください」) is an unsure
-    reading (bot/actions/understanding.py), answered and logged like one."""
-
-    def name(self) -> Text:
-        return "action_bad_input"
-
-    def review_kind(self, sections: List[int]) -> Optional[Text]:
-        return None  # noise the guard recognised is not a miss to review
-
-    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
-        problem = entity_value(tracker, "input_problem") or "no_text"
-        named = query.programs_named_in(db, latest_text(tracker)) if problem == "non_japanese" else []
-        if named:  # 「AOMORI STARTUP CENTER TEL」: staff type a desk's Latin name; the store knows it
-            from bot.actions.program import recommend
-
-            program = named[0][0]
-            if answers.fields_asked(db, latest_text(tracker), program):
-                return answer_question(dispatcher, tracker, db, program, None)
-            return recommend(dispatcher, tracker, db, program)
-        dispatcher.utter_message(response=BAD_INPUT_RESPONSES.get(problem, "utter_bad_input_no_text"),
-                                 limit=f"{MAX_MESSAGE_CHARS:,}")
-        return []

@@ -13,11 +13,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.followup import ActionAnswerField
-from bot.actions.location import ActionAnswerLocation
-from bot.actions.program import ActionRecommendProgram, ActionWhichProgram
-from bot.actions.rules import ActionAnswerRule
-from bot.actions.unsure import ActionBadInput, ActionFallback
+from bot.actions.program_actions import ActionRecommendProgram, ActionWhichProgram
+from bot.actions.question_actions import ActionAnswerField, ActionAnswerLocation, ActionAnswerRule
+from bot.actions.unsure_actions import ActionBadInput, ActionFallback
 from bot.limits import MAX_MESSAGE_CHARS
 from eval.reply_lint import lint
 from knowledge import facts, query, rules

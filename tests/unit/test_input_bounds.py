@@ -20,9 +20,10 @@ from bot.actions import parsing, program, turn_log, understanding
 from bot.actions.base import AssistantAction
 from bot.actions.common import entity_value, latest_intent, latest_text, program_key
 from bot.actions.feedback import ActionFeedback
-from bot.actions.program import ActionRecommendProgram, typed_section
-from bot.actions.rules import ActionAnswerRule
-from bot.actions.unsure import ActionBadInput
+from bot.actions.program import typed_section
+from bot.actions.program_actions import ActionRecommendProgram
+from bot.actions.question_actions import ActionAnswerRule
+from bot.actions.unsure_actions import ActionBadInput
 from bot.limits import MAX_MESSAGE_CHARS
 from tests.unit.test_actions import DOMAIN, run
 

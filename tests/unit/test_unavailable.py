@@ -159,7 +159,7 @@ def read_by_action(url: str) -> tuple:
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
 
-    from bot.actions.followup import ActionAnswerField
+    from bot.actions.question_actions import ActionAnswerField
 
     message = {"text": "メールアドレスは？", "intent": {"name": "ask_email", "confidence": 0.95}, "entities": [],
                "intent_ranking": [{"name": "ask_email", "confidence": 0.95}]}
