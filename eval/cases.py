@@ -94,7 +94,8 @@ def all_sentences() -> Dict[str, List[str]]:
         + [s for switches in data["switches"].values() for s in switches] + list(data["generic_not_switch"]))
     if TEST_STORIES.exists():
         sentences["tests/test_stories.yml"] = test_story_texts()
-    from eval import desk
+    from eval import desk, voices
 
     sentences["eval/desk"] = desk.all_texts()
+    sentences["eval/voices"] = voices.all_texts()
     return sentences
