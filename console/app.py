@@ -2,7 +2,7 @@
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
 records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
-the review log (``REVIEW_DB_URL``) through console/review_queue.py. Everything needs a logged-in session; the
+the review log (``REVIEW_DB_URL``) through console/review_*.py. Everything needs a logged-in session; the
 login rules (expiry, logout, back-off, proxies, the Origin check on POSTs) are console/auth.py's.
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.program_intents import is_program_intent, slug_of_intent
-from console import review_queue as rq
 from console.auth import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -31,6 +30,13 @@ from console.auth import (
     visitor,
 )
 from console.records import record
+from console.review_csv import queue_csv
+from console.review_days import JST
+from console.review_figures import figures
+from console.review_filters import Filters, InvalidRequest
+from console.review_marks import set_mark
+from console.review_queue import DEFAULT_LIMIT, MAX_LIMIT, entry, options, program_names, queue
+from console.review_training import PROJECT_NLU, known_examples, training_export
 from knowledge import answers, query
 from knowledge.db import session
 from knowledge.locations import Location, find_location
@@ -89,7 +95,7 @@ def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, An
 
 def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str] = None,
                rasa_token: Optional[str] = None, name: str = "console", review_url: Optional[str] = None,
-               nlu_dir: Optional[Path] = rq.PROJECT_NLU) -> Sanic:
+               nlu_dir: Optional[Path] = PROJECT_NLU) -> Sanic:
     """The console; ``review_url`` is the review log's database (default: ``REVIEW_DB_URL``), ``nlu_dir`` the
     training data the YAML export leaves out what it already has of."""
     app = Sanic(name)
@@ -224,13 +230,13 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     async def review_page(request: Request):
         return await staff_page(request, "review.html")
 
-    def review_filters(request: Request) -> rq.Filters:
+    def review_filters(request: Request) -> Filters:
         """The queue's filters from the query string; a filter staff cannot have meant raises InvalidRequest."""
-        return rq.Filters.from_args({key: request.args.get(key)
-                                     for key in ("kind", "channel", "program", "mark", "from", "to")})
+        return Filters.from_args({key: request.args.get(key)
+                                  for key in ("kind", "channel", "program", "mark", "from", "to")})
 
-    @app.exception(rq.InvalidRequest)
-    async def invalid(request: Request, error: rq.InvalidRequest):
+    @app.exception(InvalidRequest)
+    async def invalid(request: Request, error: InvalidRequest):
         """Every review route's 400: the message says what is wrong, in Japanese, as staff read it."""
         return response.json({"error": str(error)}, status=400)
 
@@ -238,22 +244,22 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         def number(key: str, default: int) -> int:
             value = request.args.get(key) or ""
             return int(value) if value.isdigit() else default
-        return number("offset", 0), max(1, min(number("limit", rq.DEFAULT_LIMIT), rq.MAX_LIMIT))
+        return number("offset", 0), max(1, min(number("limit", DEFAULT_LIMIT), MAX_LIMIT))
 
     @app.get("/api/review/options")
     async def review_options(request: Request):
         with session(db_url) as kb, review_db.session(review_url) as db:
-            return response.json(rq.options(db, rq.program_names(kb)))
+            return response.json(options(db, program_names(kb)))
 
     @app.get("/api/review/queue")
     async def review_queue(request: Request):
         filters = review_filters(request)
         offset, limit = page_of(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            total, turns = rq.queue(db, filters, limit=limit, offset=offset)
+            names = program_names(kb)
+            total, turns = queue(db, filters, limit=limit, offset=offset)
             return response.json({"total": total, "offset": offset, "limit": limit,
-                                  "entries": [rq.entry(t, names) for t in turns]})
+                                  "entries": [entry(t, names) for t in turns]})
 
     @app.post("/api/review/turns/<turn_id:int>/mark")
     async def review_mark(request: Request, turn_id: int):
@@ -265,17 +271,17 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         if "mark" not in body:  # null clears a mark; a body without one is a mistake, not a request to clear
             return response.json({"error": "判定を指定してください。"}, status=400)
         with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            turn = rq.set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
+            names = program_names(kb)
+            turn = set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
             if turn is None:
                 return response.json({"error": GONE}, status=404)
-            return response.json(rq.entry(turn, names))
+            return response.json(entry(turn, names))
 
     @app.get("/api/review/figures")
     async def review_figures(request: Request):
         filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
-            return response.json(rq.figures(db, kb, filters.start, filters.end))
+            return response.json(figures(db, kb, filters.start, filters.end))
 
     def attachment(body: str, filename: str, content_type: str):
         return response.text(body, content_type=content_type,
@@ -283,22 +289,22 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
                                       "Cache-Control": "no-store"})
 
     def stamp() -> str:
-        return datetime.now(timezone.utc).astimezone(rq.JST).strftime("%Y%m%d-%H%M")
+        return datetime.now(timezone.utc).astimezone(JST).strftime("%Y%m%d-%H%M")
 
     @app.get("/api/review/export/training.yml")
     async def review_export_training(request: Request):
         filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
-            export = rq.training_export(db, kb, rq.known_examples(nlu_dir), filters.start, filters.end)
+            export = training_export(db, kb, known_examples(nlu_dir), filters.start, filters.end)
         return attachment(export.yaml(), f"review-training-{stamp()}.yml", "text/yaml; charset=utf-8")
 
     @app.get("/api/review/export/queue.csv")
     async def review_export_csv(request: Request):
         filters = review_filters(request)
         with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            _, turns = rq.queue(db, filters, limit=None)
-            body = rq.queue_csv([rq.entry(t, names) for t in turns])
+            names = program_names(kb)
+            _, turns = queue(db, filters, limit=None)
+            body = queue_csv([entry(t, names) for t in turns])
         return attachment(body, f"review-queue-{stamp()}.csv", "text/csv; charset=utf-8")
 
     return app
