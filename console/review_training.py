@@ -1,12 +1,13 @@
 """Training examples from the review log: the entries staff marked 「学習例」, as Rasa NLU data to paste into
 data/nlu/.
 
-Apart from the queue because it speaks Rasa's training-data format and compares with the project's own
-training data, which the rest of the review page never reads.
+Apart from the queue because it speaks Rasa's training-data format and compares with the project's own training
+data, which the rest of the review page never reads. Both go through Rasa's own code: the project's data is read
+with Rasa's loader (bot/nlu_data.py), the export written with Rasa's YAML writer, and an example's entity
+annotation is recognised by Rasa's entity parser. Rasa is imported on first use: the console starts without it.
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Tuple
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.nlu_data import NLU_DATA, intent_examples
 from bot.program_intents import intent_of_slug
 from console.review_days import jst_text, utc
 from console.review_filters import within
@@ -25,14 +26,7 @@ from knowledge import query
 from knowledge.text import normalize
 from review.models import Turn
 
-PROJECT_NLU = Path(__file__).resolve().parents[1] / "data" / "nlu"
-
-
-# Rasa's entity annotation (rasa/shared/nlu/training_data/entities_parser.py, ENTITY_REGEX): 「[八戸](city)」
-# in an example would become an entity and lose its brackets. Such brackets are written full width instead.
-_ENTITY_ANNOTATION = re.compile(
-    r"\[(?P<entity_text>[^\]]+?)\](\((?P<entity>[^:)]+?)(?:\:(?P<value>[^)]+))?\)|\{(?P<entity_dict>[^}]+?)\}"
-    r"|\[(?P<list_entity_dicts>.*?)\])")
+PROJECT_NLU = NLU_DATA
 _NOT_YAML = {"\ufeff", "\ufffe", "\uffff"}  # a byte order mark inside a file, and non-characters
 
 
@@ -40,7 +34,11 @@ def example_line(text: str) -> str:
     """A text as one line of an ``examples: |`` block that Rasa reads back unchanged (as far as it can be).
 
     Every line break Python or YAML knows (Rasa splits the block with ``str.splitlines``), tab and control
-    character becomes a space and runs of spaces one; entity annotations are disarmed."""
+    character becomes a space and runs of spaces one. An entity annotation (「[八戸](city)」, as Rasa's
+    ``ENTITY_REGEX`` finds it) would become an entity and lose its brackets: its brackets are written full width
+    instead (Rasa's writer writes an example's text as it is)."""
+    from rasa.shared.nlu.training_data.entities_parser import ENTITY_REGEX
+
     chars = []
     for ch in text or "":
         if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cs") or ch in _NOT_YAML:
@@ -49,7 +47,7 @@ def example_line(text: str) -> str:
             chars.append(ch)
     line = " ".join("".join(chars).split())
     while True:
-        found = _ENTITY_ANNOTATION.search(line)
+        found = ENTITY_REGEX.search(line)
         if not found:
             return line
         close = found.start() + 1 + len(found.group("entity_text"))
@@ -58,30 +56,20 @@ def example_line(text: str) -> str:
 
 def example_key(text: str) -> str:
     """What two examples share when they are the same for training: normalized, spaces collapsed, and an
-    entity annotation read as its text (as Rasa reads it)."""
-    plain = _ENTITY_ANNOTATION.sub(lambda found: found.group("entity_text"), text)
-    return " ".join(normalize(plain).split())
+    entity annotation read as its text (Rasa's own ``replace_entities``)."""
+    from rasa.shared.nlu.training_data.entities_parser import replace_entities
+
+    return " ".join(normalize(replace_entities(text)).split())
 
 
 def known_examples(nlu_dir: Optional[Path] = PROJECT_NLU) -> Dict[str, str]:
-    """Example key -> intent, for every example of the project's NLU files (empty without them)."""
+    """Example key -> intent, for every intent example of the project's NLU data as Rasa's loader reads it (empty
+    without the directory); a text listed under two intents keeps the first."""
     known: Dict[str, str] = {}
     if not nlu_dir or not Path(nlu_dir).is_dir():
         return known
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted(Path(nlu_dir).rglob("*.yml")):
-        try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-        except yaml.YAMLError:
-            continue
-        blocks = data.get("nlu") if isinstance(data, dict) else None
-        for block in blocks if isinstance(blocks, list) else []:
-            examples = block.get("examples") if isinstance(block, dict) and "intent" in block else None
-            if not isinstance(examples, str):
-                continue
-            for line in examples.splitlines():
-                if line.startswith("-"):
-                    known.setdefault(example_key(line[1:]), str(block["intent"]))
+    for text, intent in intent_examples(nlu_dir):
+        known.setdefault(example_key(text), intent)
     return known
 
 
@@ -128,10 +116,19 @@ def training_export(db: Session, kb: Session, known: Optional[Mapping[str, str]]
 
 
 def nlu_yaml(export: TrainingExport, now: Optional[datetime] = None) -> str:
-    """Rasa NLU training data (format 3.1) of the export, to paste into data/nlu/.
+    """Rasa NLU training data of the export, to paste into data/nlu/: a comment header for the reader, then what
+    Rasa's ``RasaYAMLWriter`` writes of the examples (the latest training data format; ``nlu: []`` when there
+    are none, since the writer writes nothing then).
 
     The header is Japanese on purpose besides being read by people: Rasa reads an all-ASCII YAML file through
     ``raw_unicode_escape``, which would turn an example's ``\\u3042`` into あ (or fail on ``\\user``)."""
+    from rasa.shared.constants import LATEST_TRAINING_DATA_FORMAT_VERSION
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+    from rasa.shared.utils.io import dump_obj_as_yaml_to_string
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
     stamp = jst_text(now or datetime.now(timezone.utc))
     lines = [f"# 対話ログの確認画面で「学習例」と判定された発言です（{stamp} 書き出し）。",
              "# data/nlu/programs/ の該当する制度のファイルへ、例文を貼り付けてお使いください。"]
@@ -142,12 +139,10 @@ def nlu_yaml(export: TrainingExport, now: Optional[datetime] = None) -> str:
                   "# どちらが正しいか、ご確認をお願いします。"]
         lines += [f"#   {text} （判定：{marked}／学習データ：{existing}）"
                   for text, marked, existing in export.conflicts]
-    lines += ['version: "3.1"', ""]
-    if not export.examples:
-        return "\n".join(lines + ["nlu: []", ""])
-    lines.append("nlu:")
-    for intent, examples in export.examples.items():
-        lines += [f"- intent: {intent}", "  examples: |"]
-        lines += [f"    - {text}" for text in examples]
-        lines.append("")
-    return "\n".join(lines)
+    messages = [Message.build(text=text, intent=intent)
+                for intent, examples in export.examples.items() for text in examples]
+    body = RasaYAMLWriter().dumps(TrainingData(training_examples=messages)) if messages else ""
+    if not body:
+        version = DoubleQuotedScalarString(LATEST_TRAINING_DATA_FORMAT_VERSION)
+        body = dump_obj_as_yaml_to_string({"version": version, "nlu": []}, should_preserve_key_order=True)
+    return "\n".join(lines) + "\n" + body
