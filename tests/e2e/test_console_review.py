@@ -174,7 +174,24 @@ def test_mark_an_entry_as_a_training_example_with_the_keyboard(page, review_log,
         assert (db.get(Turn, ids["fallback"]).mark, db.get(Turn, ids["fallback"]).mark_program) == ("gap", None)
 
 
-def test_export_training_examples_as_yaml_rasa_loads(page, review_console, kb, tmp_path):
+@pytest.fixture
+def unsure_marked_for_training(review_log):
+    """The unsure entry marked as a training example for §21 (as the marking test leaves it, whether or not it ran
+    before), its previous mark restored afterwards."""
+    url, ids = review_log
+    with review_db.session(url) as db:
+        turn = db.get(Turn, ids["unsure"])
+        before = (turn.mark, turn.mark_program, turn.marked_at)
+        turn.mark, turn.mark_program, turn.marked_at = "training", 21, before[2] or NOW
+        db.commit()
+    yield
+    with review_db.session(url) as db:
+        turn = db.get(Turn, ids["unsure"])
+        turn.mark, turn.mark_program, turn.marked_at = before
+        db.commit()
+
+
+def test_export_training_examples_as_yaml_rasa_loads(page, review_console, kb, tmp_path, unsure_marked_for_training):
     from rasa.shared.nlu.training_data.loading import load_data
 
     assert review_training.example_key(SUCCESSION) not in review_training.known_examples()  # else the export would rightly leave it out
