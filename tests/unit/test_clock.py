@@ -22,7 +22,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.actions.followup import ActionAnswerField
+from bot.actions.question_actions import ActionAnswerField
 from bot.tracker_store import SWEEP_EVERY_SECONDS, ExpiringInMemoryTrackerStore, ExpiringSQLTrackerStore
 from knowledge import facts, query
 from knowledge.hours import JST
