@@ -2,16 +2,22 @@
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
 records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
-the review log (``REVIEW_DB_URL``) through console/review_queue.py. Everything needs a logged-in session; the
+the review log (``REVIEW_DB_URL``) through console/review_*.py. Everything needs a logged-in session; the
 login rules (expiry, logout, back-off, proxies, the Origin check on POSTs) are console/auth.py's.
+
+The store and the review log are read with synchronous SQLAlchemy, and search runs Sudachi: that work runs in a
+small thread pool of the app's, never on the event loop, so one staff member's slow search or export does not
+hold up the requests of the others.
 """
 from __future__ import annotations
 
+import asyncio
 import html
 import math
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import aiohttp
 from sanic import Sanic, response
@@ -20,7 +26,6 @@ from sanic.request import Request
 from bot.program_intents import is_program_intent, slug_of_intent
 from common.clients import Visitor, visitor
 from common.settings import MAX_MESSAGE_CHARS
-from console import review_queue as rq
 from console.auth import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -31,6 +36,13 @@ from console.auth import (
     set_cookie,
 )
 from console.records import record
+from console.review_csv import queue_csv
+from console.review_days import JST
+from console.review_figures import figures
+from console.review_filters import Filters, InvalidRequest
+from console.review_marks import set_mark
+from console.review_queue import DEFAULT_LIMIT, MAX_LIMIT, entry, options, program_names, queue
+from console.review_training import PROJECT_NLU, known_examples, training_export
 from knowledge import answers, query
 from knowledge.db import session
 from knowledge.locations import Location, find_location
@@ -52,6 +64,10 @@ NOTICES = {
 LOGIN_REQUIRED = "ログインが必要です。もう一度ログインしてください。"
 SESSION_EXPIRED = "ログインの有効期限が切れました。もう一度ログインしてください。"
 CROSS_SITE = "このページ以外からの送信は受け付けていません。ページを開き直してから、もう一度お試しください。"
+# Store and search work running at once; more waits for a free thread (the event loop does not wait).
+STORE_THREADS = 8
+
+T = TypeVar("T")
 
 
 async def ranked_by_assistant(rasa_url: Optional[str], token: Optional[str],
@@ -89,11 +105,21 @@ def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, An
 
 def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str] = None,
                rasa_token: Optional[str] = None, name: str = "console", review_url: Optional[str] = None,
-               nlu_dir: Optional[Path] = rq.PROJECT_NLU) -> Sanic:
+               nlu_dir: Optional[Path] = PROJECT_NLU) -> Sanic:
     """The console; ``review_url`` is the review log's database (default: ``REVIEW_DB_URL``), ``nlu_dir`` the
     training data the YAML export leaves out what it already has of."""
     app = Sanic(name)
     app.static("/static", str(STATIC))
+    pool = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix=f"{name}-store")
+
+    async def off_loop(work: Callable[[], T]) -> T:
+        """``work`` (store reads and writes, search, exports) in the app's thread pool, awaited: the event loop
+        serves other requests meanwhile. Each call opens its own sessions: a session stays in one thread."""
+        return await asyncio.get_running_loop().run_in_executor(pool, work)
+
+    @app.listener("after_server_stop")
+    async def stop_threads(app, loop):
+        pool.shutdown(wait=False)
 
     def who(request: Request) -> Visitor:
         """The client (its real address, TLS, host), forwarded headers believed only from trusted proxies."""
@@ -168,11 +194,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
     @app.get("/api/areas")
     async def areas(request: Request):
-        with session(db_url) as db:
-            rows = db.query(Area).order_by(Area.rank).all()
-            towns = db.query(Municipality).all()
-            return response.json([{"name": a.name, "municipalities": [m.name for m in towns if m.area == a.name]}
-                                  for a in rows])
+        def read():
+            with session(db_url) as db:
+                rows = db.query(Area).order_by(Area.rank).all()
+                towns = db.query(Municipality).all()
+                return [{"name": a.name, "municipalities": [m.name for m in towns if m.area == a.name]}
+                        for a in rows]
+
+        return response.json(await off_loop(read))
 
     @app.get("/api/candidates")
     async def candidates(request: Request):
@@ -181,42 +210,54 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         if not text:
             return response.json({"source": None, "candidates": []})
         ranking = await ranked_by_assistant(rasa_url, rasa_token, text)
-        with session(db_url) as db:
-            if ranking is not None:
-                source, scored = "assistant", [(r["slug"], r["confidence"]) for r in ranking[:5]]
-            else:
-                source, scored = "search", [(h.slug, h.score) for h in search(db, text, limit=5)]
-            location = find_location(db, text) if area is None else None
-            area = area or (location.area if location else None)
-            items = []
-            where = location or (Location(area=area) if area else None)
-            for slug, score in scored:
-                program = query.program(db, slug)
-                item = with_local_places(dict(record(program), score=score), area)
-                items.append(dict(item, chosen=chosen_desk(program, text, where)))
-            return response.json({"source": source, "area": area, "candidates": items})
+
+        def read(area: Optional[str]):
+            with session(db_url) as db:
+                if ranking is not None:
+                    source, scored = "assistant", [(r["slug"], r["confidence"]) for r in ranking[:5]]
+                else:
+                    source, scored = "search", [(h.slug, h.score) for h in search(db, text, limit=5)]
+                location = find_location(db, text) if area is None else None
+                area = area or (location.area if location else None)
+                items = []
+                where = location or (Location(area=area) if area else None)
+                for slug, score in scored:
+                    program = query.program(db, slug)
+                    item = with_local_places(dict(record(program), score=score), area)
+                    items.append(dict(item, chosen=chosen_desk(program, text, where)))
+                return {"source": source, "area": area, "candidates": items}
+
+        return response.json(await off_loop(lambda: read(area)))
 
     @app.get("/api/search")
     async def search_programs(request: Request):
         text = (request.args.get("q") or "").strip()[:MAX_MESSAGE_CHARS]
         area = request.args.get("area") or None
-        with session(db_url) as db:
-            if text:
-                hits = [(query.program(db, h.section), h.score) for h in search(db, text, limit=None)]
-            else:
-                hits = [(p, None) for p in query.all_programs(db)]
-            items = [with_local_places(dict(record(p), score=s), area) for p, s in hits]
-            if area:  # programs with a desk or place in the area first; the rest serve it from elsewhere
-                items.sort(key=lambda item: not item["local_places"])
-            return response.json(items)
+
+        def read():
+            with session(db_url) as db:
+                if text:
+                    hits = [(query.program(db, h.section), h.score) for h in search(db, text, limit=None)]
+                else:
+                    hits = [(p, None) for p in query.all_programs(db)]
+                items = [with_local_places(dict(record(p), score=s), area) for p, s in hits]
+                if area:  # programs with a desk or place in the area first; the rest serve it from elsewhere
+                    items.sort(key=lambda item: not item["local_places"])
+                return items
+
+        return response.json(await off_loop(read))
 
     @app.get("/api/programs/<section:int>")
     async def program_record(request: Request, section: int):
-        with session(db_url) as db:
-            program = query.program(db, section)
-            if program is None:
-                return response.json({"error": "no such program"}, status=404)
-            return response.json(record(program))
+        def read():
+            with session(db_url) as db:
+                program = query.program(db, section)
+                return None if program is None else record(program)
+
+        found = await off_loop(read)
+        if found is None:
+            return response.json({"error": "no such program"}, status=404)
+        return response.json(found)
 
     # ---- the review page: the queue of turns to look at, marks, figures and exports ----
 
@@ -224,13 +265,13 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     async def review_page(request: Request):
         return await staff_page(request, "review.html")
 
-    def review_filters(request: Request) -> rq.Filters:
+    def review_filters(request: Request) -> Filters:
         """The queue's filters from the query string; a filter staff cannot have meant raises InvalidRequest."""
-        return rq.Filters.from_args({key: request.args.get(key)
-                                     for key in ("kind", "channel", "program", "mark", "from", "to")})
+        return Filters.from_args({key: request.args.get(key)
+                                  for key in ("kind", "channel", "program", "mark", "from", "to")})
 
-    @app.exception(rq.InvalidRequest)
-    async def invalid(request: Request, error: rq.InvalidRequest):
+    @app.exception(InvalidRequest)
+    async def invalid(request: Request, error: InvalidRequest):
         """Every review route's 400: the message says what is wrong, in Japanese, as staff read it."""
         return response.json({"error": str(error)}, status=400)
 
@@ -238,22 +279,28 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         def number(key: str, default: int) -> int:
             value = request.args.get(key) or ""
             return int(value) if value.isdigit() else default
-        return number("offset", 0), max(1, min(number("limit", rq.DEFAULT_LIMIT), rq.MAX_LIMIT))
+        return number("offset", 0), max(1, min(number("limit", DEFAULT_LIMIT), MAX_LIMIT))
 
     @app.get("/api/review/options")
     async def review_options(request: Request):
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            return response.json(rq.options(db, rq.program_names(kb)))
+        def read():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                return options(db, program_names(kb))
+
+        return response.json(await off_loop(read))
 
     @app.get("/api/review/queue")
     async def review_queue(request: Request):
         filters = review_filters(request)
         offset, limit = page_of(request)
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            total, turns = rq.queue(db, filters, limit=limit, offset=offset)
-            return response.json({"total": total, "offset": offset, "limit": limit,
-                                  "entries": [rq.entry(t, names) for t in turns]})
+
+        def read():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                names = program_names(kb)
+                total, turns = queue(db, filters, limit=limit, offset=offset)
+                return {"total": total, "offset": offset, "limit": limit, "entries": [entry(t, names) for t in turns]}
+
+        return response.json(await off_loop(read))
 
     @app.post("/api/review/turns/<turn_id:int>/mark")
     async def review_mark(request: Request, turn_id: int):
@@ -264,18 +311,27 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         body = request.json if isinstance(request.json, dict) else {}
         if "mark" not in body:  # null clears a mark; a body without one is a mistake, not a request to clear
             return response.json({"error": "判定を指定してください。"}, status=400)
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            turn = rq.set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
-            if turn is None:
-                return response.json({"error": GONE}, status=404)
-            return response.json(rq.entry(turn, names))
+
+        def write():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                names = program_names(kb)
+                turn = set_mark(db, turn_id, body.get("mark") or None, body.get("program"), names)
+                return None if turn is None else entry(turn, names)
+
+        marked = await off_loop(write)
+        if marked is None:
+            return response.json({"error": GONE}, status=404)
+        return response.json(marked)
 
     @app.get("/api/review/figures")
     async def review_figures(request: Request):
         filters = review_filters(request)
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            return response.json(rq.figures(db, kb, filters.start, filters.end))
+
+        def read():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                return figures(db, kb, filters.start, filters.end)
+
+        return response.json(await off_loop(read))
 
     def attachment(body: str, filename: str, content_type: str):
         return response.text(body, content_type=content_type,
@@ -283,23 +339,30 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
                                       "Cache-Control": "no-store"})
 
     def stamp() -> str:
-        return datetime.now(timezone.utc).astimezone(rq.JST).strftime("%Y%m%d-%H%M")
+        return datetime.now(timezone.utc).astimezone(JST).strftime("%Y%m%d-%H%M")
 
     @app.get("/api/review/export/training.yml")
     async def review_export_training(request: Request):
         filters = review_filters(request)
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            export = rq.training_export(db, kb, rq.known_examples(nlu_dir), filters.start, filters.end)
-        return attachment(export.yaml(), f"review-training-{stamp()}.yml", "text/yaml; charset=utf-8")
+
+        def write_yaml():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                export = training_export(db, kb, known_examples(nlu_dir), filters.start, filters.end)
+            return export.yaml()
+
+        return attachment(await off_loop(write_yaml), f"review-training-{stamp()}.yml", "text/yaml; charset=utf-8")
 
     @app.get("/api/review/export/queue.csv")
     async def review_export_csv(request: Request):
         filters = review_filters(request)
-        with session(db_url) as kb, review_db.session(review_url) as db:
-            names = rq.program_names(kb)
-            _, turns = rq.queue(db, filters, limit=None)
-            body = rq.queue_csv([rq.entry(t, names) for t in turns])
-        return attachment(body, f"review-queue-{stamp()}.csv", "text/csv; charset=utf-8")
+
+        def write_csv():
+            with session(db_url) as kb, review_db.session(review_url) as db:
+                names = program_names(kb)
+                _, turns = queue(db, filters, limit=None)
+                return queue_csv([entry(t, names) for t in turns])
+
+        return attachment(await off_loop(write_csv), f"review-queue-{stamp()}.csv", "text/csv; charset=utf-8")
 
     return app
 

@@ -1,4 +1,4 @@
-"""Is any evaluation or test sentence in the training data? Read through Rasa's own loader.
+"""Is any evaluation or test sentence in the training data? Read through Rasa's own loader (bot/nlu_data.py).
 
 Rasa's loader strips entity annotations and merges every NLU file, so an annotated training example
 (「[弘前](municipality)です」) is compared as the sentence the model learns (「弘前です」). Sentences are
@@ -11,8 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Dict, Iterable, List, Set
 
-ROOT = Path(__file__).resolve().parents[1]
-NLU_DATA = ROOT / "data" / "nlu"
+from bot.nlu_data import NLU_DATA, intent_examples
 
 
 def comparable(text: str) -> str:
@@ -21,10 +20,7 @@ def comparable(text: str) -> str:
 
 def training_sentences(nlu_dir: Path = NLU_DATA) -> Set[str]:
     """Every training example's text as Rasa reads it."""
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(nlu_dir))
-    return {comparable(message.get("text")) for message in data.intent_examples}
+    return {comparable(text) for text, _ in intent_examples(nlu_dir)}
 
 
 def leaked(sentences: Iterable[str], nlu_dir: Path = NLU_DATA) -> List[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,3 +64,14 @@ def find_location(db: Session, text: str) -> Optional[Location]:
         if best is None or candidate[:2] < best[:2]:
             best = candidate
     return best[2] if best else None
+
+
+def place_names(db: Session) -> FrozenSet[str]:
+    """Every municipality's name and aliases and every area's name and reading, as the map writes them (not
+    normalized): for code that must know a word is a place, such as the review log's masking."""
+    names = set()
+    for municipality in db.execute(select(Municipality)).scalars():
+        names |= {municipality.name, *municipality.aliases}
+    for area in db.execute(select(Area)).scalars():
+        names |= {area.name, area.reading}
+    return frozenset(names)

@@ -98,7 +98,10 @@ def record_feedback(db: Session, sender_id: str, turn: Optional[str], rating: st
 def prune(db: Session, older_than_days: Optional[int] = None, at: Optional[datetime] = None) -> int:
     """Delete entries older than the retention period; returns how many."""
     cutoff = (at or now()) - timedelta(days=older_than_days if older_than_days is not None else retention_days())
-    result = db.execute(delete(Turn).where(Turn.at < cutoff))
+    # "fetch": the database says which rows went, and those leave the session. The default ("evaluate") compares
+    # the session's turns with the cutoff in Python, and SQLite reads times back naive: comparing them with the
+    # aware cutoff raised TypeError whenever the session held a turn it had read.
+    result = db.execute(delete(Turn).where(Turn.at < cutoff).execution_options(synchronize_session="fetch"))
     db.commit()
     return result.rowcount or 0
 

@@ -1,6 +1,6 @@
 """Tables of the review log: one row per turn worth reviewing or counting, and the log's own settings.
 
-Text is stored masked (review/masking.py) and conversations only as a salted hash: nothing here
+Text is stored masked (review/masking/) and conversations only as a salted hash: nothing here
 identifies a person or a LINE account. Rows older than the retention period are pruned (review/log.py).
 """
 from __future__ import annotations

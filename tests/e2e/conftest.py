@@ -153,3 +153,14 @@ def webchat_url(assistant, tmp_path_factory):
     """The demo page embedding the chat, configured to talk to the running assistant."""
     with demo_page(assistant, WEBCHAT_PORT, tmp_path_factory.mktemp("webchat")) as url:
         yield url
+
+
+@pytest.fixture
+def page(browser, webchat_url):
+    """The web chat demo page in the session's browser, at desktop size; its conversation forgotten afterwards."""
+    from tests.e2e.test_webchat import ChatPage
+
+    chat = ChatPage(browser, webchat_url)
+    browser.set_window_size(1280, 900)
+    yield chat
+    chat.reset()

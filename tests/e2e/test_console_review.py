@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from console import review_queue as rq
+from console import review_csv, review_days, review_filters, review_training
 from eval import servers
 from knowledge import query
 from review import db as review_db
@@ -130,9 +130,9 @@ def test_the_queue_shows_the_seeded_entries_newest_first(page, review_log, kb):
     ids = review_log[1]
     assert entry_ids(page) == [ids["down"], ids["which"], ids["fallback"], ids["unsure"]]
     unsure = article(page, ids["unsure"]).text
-    assert SUCCESSION in unsure and rq.KIND_LABELS["unsure"] in unsure and "LINE" in unsure
+    assert SUCCESSION in unsure and review_filters.KIND_LABELS["unsure"] in unsure and "LINE" in unsure
     assert f"Ⅲ-21 {query.program(kb, 21).name}（確信度 0.52）" in unsure
-    assert rq.jst_text(NOW - timedelta(days=3)) in unsure and "日本時間" in unsure
+    assert review_days.jst_text(NOW - timedelta(days=3)) in unsure and "日本時間" in unsure
     down = article(page, ids["down"]).text
     assert f"Ⅲ-9 {query.program(kb, 9).name}" in down and "低評価（👎 役に立たなかった）" in down and "未判定" in down
     assert "Webチャット" in article(page, ids["which"]).text
@@ -174,10 +174,27 @@ def test_mark_an_entry_as_a_training_example_with_the_keyboard(page, review_log,
         assert (db.get(Turn, ids["fallback"]).mark, db.get(Turn, ids["fallback"]).mark_program) == ("gap", None)
 
 
-def test_export_training_examples_as_yaml_rasa_loads(page, review_console, kb, tmp_path):
+@pytest.fixture
+def unsure_marked_for_training(review_log):
+    """The unsure entry marked as a training example for §21 (as the marking test leaves it, whether or not it ran
+    before), its previous mark restored afterwards."""
+    url, ids = review_log
+    with review_db.session(url) as db:
+        turn = db.get(Turn, ids["unsure"])
+        before = (turn.mark, turn.mark_program, turn.marked_at)
+        turn.mark, turn.mark_program, turn.marked_at = "training", 21, before[2] or NOW
+        db.commit()
+    yield
+    with review_db.session(url) as db:
+        turn = db.get(Turn, ids["unsure"])
+        turn.mark, turn.mark_program, turn.marked_at = before
+        db.commit()
+
+
+def test_export_training_examples_as_yaml_rasa_loads(page, review_console, kb, tmp_path, unsure_marked_for_training):
     from rasa.shared.nlu.training_data.loading import load_data
 
-    assert rq.example_key(SUCCESSION) not in rq.known_examples()  # else the export would rightly leave it out
+    assert review_training.example_key(SUCCESSION) not in review_training.known_examples()  # else the export would rightly leave it out
     answer = session_of(page).get(f"{review_console}/api/review/export/training.yml")
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/yaml")
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -195,7 +212,7 @@ def test_export_the_filtered_queue_as_csv(page, review_console, review_log):
     answer = http.get(f"{review_console}/api/review/export/queue.csv", params={"channel": "line"})
     assert answer.status_code == 200 and answer.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert tuple(rows[0]) == rq.CSV_COLUMNS
+    assert tuple(rows[0]) == review_csv.CSV_COLUMNS
     assert [int(r[0]) for r in rows[1:]] == [ids["down"], ids["fallback"], ids["unsure"]]
     # the page's CSV link carries the filters shown
     apply_filters(page, kind="fallback")

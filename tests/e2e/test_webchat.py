@@ -121,14 +121,6 @@ class ChatPage:
         self.forget()
 
 
-@pytest.fixture
-def page(browser, webchat_url):
-    chat = ChatPage(browser, webchat_url)
-    browser.set_window_size(1280, 900)
-    yield chat
-    chat.reset()
-
-
 class FakeAssistant:
     """Rasa's REST channel played on a free loopback port: each message is answered by `reply(message)`, or, while
     `hang` is set, accepted and never answered. CORS preflights are answered, as Rasa's --cors does."""

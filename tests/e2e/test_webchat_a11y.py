@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 
 from eval.servers import ROOT
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_webchat import BLOCKERS, SUCCESSION, ChatPage, FakeAssistant, cards, fake_reply, wait
+from tests.e2e.test_webchat import BLOCKERS, SUCCESSION, FakeAssistant, cards, fake_reply, wait
 
 AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -33,14 +33,6 @@ axe.run(document, {runOnly: {type: 'tag', values: tags}, rules: {'target-size': 
     incomplete: result.incomplete.map((i) => ({id: i.id,
       nodes: i.nodes.map((n) => ({target: n.target.join(' '), why: n.any.map((c) => c.message).join(' ')}))}))}))
   .catch((error) => done({error: String(error)}));"""
-
-
-@pytest.fixture
-def page(browser, webchat_url):
-    chat = ChatPage(browser, webchat_url)
-    browser.set_window_size(1280, 900)
-    yield chat
-    chat.reset()
 
 
 @pytest.fixture

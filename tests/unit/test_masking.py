@@ -1,4 +1,7 @@
-"""review.masking: phone numbers, e-mail addresses and personal names are masked before text is stored."""
+"""review.masking: phone numbers, e-mail addresses and personal names are masked before text is stored.
+
+Aomori's places come from the knowledge store (``KNOWLEDGE_DB_URL``): here one built by the real loader.
+"""
 from __future__ import annotations
 
 import time
@@ -6,7 +9,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from review.masking import EMAIL, MAX_CHARS, NAME, PHONE, mask, mask_contacts
+from knowledge import locations
+from knowledge.loader import load
+from review.masking import EMAIL, MAX_CHARS, NAME, PHONE, mask, mask_contacts, places
+
+
+@pytest.fixture(scope="module", autouse=True)
+def knowledge_store(tmp_path_factory):
+    """The store masking reads places from, for every test of this module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'knowledge.db'}"
+    load(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KNOWLEDGE_DB_URL", url)
+        yield url
 
 # --- phone numbers --------------------------------------------------------------------------------------
 
@@ -391,3 +406,35 @@ def test_threads_share_the_tokenizer():
     expected = [mask(t) for t in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(mask, texts)) == expected
+
+
+# --- places from the knowledge store --------------------------------------------------------------------
+
+PLACE_SENTENCES = [t for t in NOT_NAMES if any(p in t for p in ("八戸", "弘前", "三沢", "平川", "十和田", "中南", "ひろさき"))]
+
+
+def test_places_are_read_from_the_store_once_per_process(monkeypatch):
+    calls = []
+
+    def counted(db):
+        calls.append(1)
+        return read(db)
+
+    read = locations.place_names
+    monkeypatch.setattr(locations, "place_names", counted)
+    monkeypatch.setattr(places, "_places", {})
+    for text in PLACE_SENTENCES * 3:
+        assert mask(text) == text
+    assert len(calls) == 1
+
+
+def test_without_the_store_masking_masks_more_never_less(monkeypatch, tmp_path):
+    """A place only keeps a word from being masked: with no place list, a surname that is also a town is masked
+    (八戸で開業 loses 八戸), and nothing masked with the list is left unmasked."""
+    known = {text: mask(text) for text, _ in NAMES} | {text: mask(text) for text in PLACE_SENTENCES}
+    missing = tmp_path / "no-store.db"
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", f"sqlite:///{missing}")
+    blind = {text: mask(text) for text in known}
+    assert all(blind[text].count(NAME) >= masked.count(NAME) for text, masked in known.items())
+    assert [text for text in PLACE_SENTENCES if blind[text] != text]  # the fail-safe side shows
+    assert not missing.exists()  # reading did not create an empty store

@@ -7,7 +7,7 @@ import pytest
 
 from knowledge import query
 from knowledge.hours import JST
-from knowledge.locations import Location, find_location
+from knowledge.locations import Location, find_location, place_names
 
 
 def test_program_by_section_and_slug(db):
@@ -51,6 +51,12 @@ def test_all_forty_municipalities_are_mapped(db):
     assert db.execute(select(func.count()).select_from(Municipality)).scalar_one() == 40
     areas = {m.area for m in db.execute(select(Municipality)).scalars()}
     assert areas == {"東青", "中南", "三八", "西北", "上北", "下北"}
+
+
+def test_place_names_are_every_municipality_and_area_as_the_map_writes_them(db):
+    names = place_names(db)
+    assert {"八戸市", "八戸", "はちのへ", "外ケ浜町", "三八", "さんぱち", "中南"} <= names
+    assert "三八地域" not in names  # find_location's own spellings (地域, 地区) are not the map's names
 
 
 def test_places_near_prefers_the_same_city_then_the_area(db):

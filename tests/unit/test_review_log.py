@@ -1,6 +1,7 @@
 """The review log on a real database (SQLite and PostgreSQL), created by the project's migrations."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -84,3 +85,16 @@ def test_writers_prune_on_a_schedule(db, monkeypatch):
     monkeypatch.setitem(log._last_prune, "at", None)  # no prune yet in this process (true at any uptime)
     record(db, turn="new")  # the write runs the scheduled prune
     assert [t.turn for t in log.turns(db)] == ["new"]
+
+
+def test_prune_in_a_session_that_holds_turns_read_back(db, monkeypatch):
+    """SQLite reads times back naive: removing the pruned turns from the session must not compare them with the
+    (aware) cutoff and fail, and a pruned turn must not stay in the session."""
+    monkeypatch.setitem(log._last_prune, "at", time.monotonic())  # no scheduled prune while recording
+    record(db, turn="old")
+    record(db, turn="new")
+    db.expire_all()
+    held = log.turns(db)  # read back from the database, and still referenced while pruning
+    assert [t.turn for t in held] == ["old", "new"]
+    assert log.prune(db, at=log.now() + timedelta(days=log.retention_days() + 1)) == 2
+    assert log.turns(db) == [] and all(t not in db for t in held)
