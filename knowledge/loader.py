@@ -52,6 +52,7 @@ class GuideData:
     calendar: schema.Calendar
     questions: schema.Questions
     roles: schema.Roles
+    elsewhere: schema.Elsewhere
     passages: Dict[int, List[str]]
 
 
@@ -116,13 +117,25 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     calendar = _validate(schema.Calendar, _read_yaml(data_dir / "calendar.yml"), data_dir / "calendar.yml")
     questions = _validate(schema.Questions, _read_yaml(data_dir / "questions.yml"), data_dir / "questions.yml")
     roles = _validate(schema.Roles, _read_yaml(data_dir / "roles.yml"), data_dir / "roles.yml")
+    elsewhere = _validate(schema.Elsewhere, _read_yaml(data_dir / "elsewhere.yml"), data_dir / "elsewhere.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
     _check_roles(roles, programs, data_dir / "roles.yml")
     _check_innovation_rules(programs, programs_dir)
+    _check_elsewhere(elsewhere, municipalities, data_dir / "elsewhere.yml")
     passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
-    return GuideData(programs, municipalities, synonyms, calendar, questions, roles, passages)
+    return GuideData(programs, municipalities, synonyms, calendar, questions, roles, elsewhere, passages)
+
+
+def _check_elsewhere(elsewhere: schema.Elsewhere, areas: schema.MunicipalityMap, path: Path) -> None:
+    """A name outside the prefecture must not also name one of its towns (南部 is a town of Aomori's too)."""
+    inside = {name for area in areas.areas for m in area.municipalities for name in [m.name, *m.aliases]}
+    for prefecture in elsewhere.prefectures:
+        clash = sorted(set(prefecture.names) & inside)
+        if clash:
+            raise KnowledgeDataError(path, f"{prefecture.name}: {', '.join(clash)} also names a municipality of "
+                                           "Aomori Prefecture (municipalities.yml)")
 
 
 def _check_sections(programs: List[schema.Program], programs_dir: Path) -> None:
@@ -154,7 +167,8 @@ def _check_cities(programs: List[schema.Program], areas: schema.MunicipalityMap,
 
 def _role_lists(roles: schema.Roles) -> List[Tuple[str, Optional[str], str, List[int]]]:
     """(role, situation, field in roles.yml, sections in order) for every role the file gives."""
-    return [("general_desk", None, "general_desk", [roles.general_desk]), ("topic", None, "topics", roles.topics),
+    return [("general_desk", None, "general_desk", [roles.general_desk]),
+            ("moving_in", None, "moving_in", [roles.moving_in]), ("topic", None, "topics", roles.topics),
             *(("candidate", situation, f"candidates.{situation}", sections)
               for situation, sections in roles.candidates.model_dump().items())]
 
@@ -164,7 +178,7 @@ def _check_roles(roles: schema.Roles, programs: List[schema.Program], path: Path
     known = {program.section for program in programs}
     for role, _, field, sections in _role_lists(roles):
         for index, section in enumerate(sections):
-            where = field if role == "general_desk" else f"{field}[{index}]"
+            where = field if role in ("general_desk", "moving_in") else f"{field}[{index}]"
             if section not in known:
                 raise KnowledgeDataError(path, f"no program has section {section}", field=where)
             if sections.index(section) != index:
@@ -207,6 +221,7 @@ def _rows(data: GuideData) -> List[models.Base]:
         rows.extend(models.Synonym(term=term, canonical=group[0]) for term in dict.fromkeys(group))
     rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
     rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
+    rows.append(models.Setting(key="elsewhere", value=data.elsewhere.model_dump()["prefectures"]))
     roles = _role_rows(data.roles)
     for program in data.programs:
         row = _program_row(program, area_of)

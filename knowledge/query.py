@@ -72,6 +72,11 @@ def general_desk(db: Session) -> Program:
     return known_program(db, _role_sections(db, "general_desk")[0])
 
 
+def moving_in_program(db: Session) -> Program:
+    """The program for someone moving to Aomori to start a business (roles.yml ``moving_in``)."""
+    return known_program(db, _role_sections(db, "moving_in")[0])
+
+
 def topic_programs(db: Session) -> List[Program]:
     """The programs offered as topic buttons, in order (roles.yml ``topics``)."""
     return [known_program(db, section) for section in _role_sections(db, "topic")]

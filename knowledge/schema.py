@@ -209,6 +209,16 @@ class MunicipalityMap(Strict):
     areas: List[Area] = Field(min_length=1)
 
 
+class OutsidePrefecture(Strict):
+    name: str
+    names: List[str] = Field(min_length=1)  # how owners write it and its main cities
+
+
+class Elsewhere(Strict):
+    """``elsewhere.yml``: places outside the prefecture, whose businesses the guide's programs do not serve."""
+    prefectures: List[OutsidePrefecture] = Field(min_length=1)
+
+
 class Synonyms(Strict):
     groups: List[List[str]]
 
@@ -242,5 +252,6 @@ class Candidates(Strict):
 class Roles(Strict):
     """``roles.yml``: which programs the assistant offers where, by section."""
     general_desk: int  # one section: offered when nothing fits
+    moving_in: int  # one section: for someone moving to Aomori from elsewhere to start a business (UIJ)
     topics: List[int] = Field(min_length=1)  # buttons, in order
     candidates: Candidates

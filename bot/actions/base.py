@@ -10,7 +10,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import turn_log, understanding, unsure
-from bot.actions.common import store_session
+from bot.actions.common import latest_text, store_session
+from bot.actions.program import recommend
+from knowledge import query
+from knowledge.elsewhere import whereabouts
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +42,19 @@ class AssistantAction(Action, ABC):
         try:
             with store_session() as db:
                 reading = understanding.read(tracker.latest_message)
-                if not reading.sure:
+                place = (whereabouts(db, latest_text(tracker))
+                         if understanding.place_may_decide(tracker.latest_message) else None)
+                if place is not None and place.kind == "elsewhere":
+                    # 「秋田で居酒屋をやってますが…」: the programs are for businesses in the prefecture
+                    events = unsure.answer_elsewhere(dispatcher, db, place)
+                    kind: Optional[Text] = None
+                elif place is not None and place.kind == "moving_in":
+                    # 「東京から地元に戻って店を開きたい」: the program for moving here to start a business
+                    events = recommend(dispatcher, tracker, db, query.moving_in_program(db))
+                    kind = "answer"
+                elif not reading.sure:
                     events = unsure.respond(dispatcher, tracker, db, reading)
-                    kind: Optional[Text] = "unsure" if reading.candidates else "fallback"
+                    kind = "unsure" if reading.candidates else "fallback"
                 else:
                     events = self.answer(dispatcher, tracker, db, domain)
                     kind = self.review_kind(turn_log.sections_answered(dispatcher))

@@ -27,6 +27,8 @@ FIELD_SURE = 0.8
 MAX_CANDIDATES = 2
 # Intents whose low confidence is never turned into a program suggestion.
 HONEST_INTENTS = frozenset({"out_of_scope", "greet", "thanks", "goodbye", "bot_challenge", "bad_input"})
+# Intents that are no question about a business (a place outside named in them decides nothing).
+SOCIAL_INTENTS = frozenset({"greet", "thanks", "goodbye", "bot_challenge", "bad_input", "feedback"})
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,13 @@ def read(message: Dict[Text, Any]) -> Reading:
         return Reading(name, confidence, False)
     leaning = tuple(slug for slug, score in programs if score >= LEANING)[:MAX_CANDIDATES]
     return Reading(name, confidence, False, leaning)
+
+
+def place_may_decide(message: Dict[Text, Any]) -> bool:
+    """Whether where the business is (knowledge/elsewhere.py) may decide the answer: for any message the user typed,
+    except greetings, thanks and the like (a button is a choice already made)."""
+    intent = (message.get("intent") or {}).get("name")
+    return not _is_meant(message) and intent not in SOCIAL_INTENTS
 
 
 def confidence(message: Dict[Text, Any]) -> float:

@@ -16,15 +16,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.common import SLOT_PROGRAM, latest_text
-from bot.actions.contract import program_buttons, programs_payload
+from bot.actions.contract import program_button, program_buttons, programs_payload
 from bot.actions.ellipsis import continue_previous
 from bot.actions.followup import answer_free, answer_question
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.location import answer_location
+from bot.actions.program import say_kind_words
 from bot.actions.rules import answer_numbers
 from bot.actions.understanding import Reading
 from bot.program_intents import intent_of_slug, is_program_intent
 from knowledge import answers, facts, passages, query
+from knowledge.elsewhere import Whereabouts
 from knowledge.locations import find_location
 from knowledge.models import Program
 
@@ -43,6 +45,17 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
     dispatcher.utter_message(response=response, desk=general.name,
                              phone=facts.desk_phone(desk),
                              buttons=program_buttons(query.topic_programs(db)))
+
+
+def answer_elsewhere(dispatcher: CollectingDispatcher, db, place: Whereabouts) -> List[Dict[Text, Any]]:
+    """A business outside the prefecture: the programs are for businesses in it; nothing is recommended (no desk
+    phone, ``custom.programs`` empty), and the program for moving here to start one is offered as a button."""
+    moving_in = query.moving_in_program(db)
+    offer = moving_in.offers[-1].name if moving_in.offers else moving_in.name
+    dispatcher.utter_message(response="utter_other_prefecture", place=place.place, offer=offer,
+                             name=moving_in.name, buttons=[{"title": "青森県への移住・創業の相談",
+                                                            "payload": program_button(moving_in)["payload"]}])
+    return []
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Reading) -> List[Dict[Text, Any]]:
@@ -82,6 +95,8 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
             answer_in_focus(dispatcher, current, others)
             return []
         return answer_free(dispatcher, tracker, db, current)
+    if others:
+        say_kind_words(dispatcher, tracker)
     if len(others) == 1:
         dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
                                  buttons=program_buttons(others), json_message=programs_payload(others))

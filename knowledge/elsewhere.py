@@ -1,0 +1,72 @@
+"""Where the business is: in the prefecture, in another one, or moving here.
+
+The guide's programs serve businesses in Aomori Prefecture (most targets say 県内 outright). A firm that says it is
+in another prefecture (「秋田で居酒屋をやっています」「盛岡の会社ですが」) is told so instead of being given an Aomori
+desk as if it applied; someone moving here to start a business (「東京から地元に戻って店を開きたい」) is what §6's
+UIJ-turn consultations are for. A place named only as a market or a customer (「大阪の百貨店に売り込みたい」) says
+nothing about where the business is.
+
+The places are data (knowledge/elsewhere.yml: the other prefectures and their main cities, loaded into the store);
+the words around them that tell a location from a market are below.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import List, Optional, Pattern, Tuple
+
+from sqlalchemy.orm import Session
+
+from knowledge.cache import cache_key
+from knowledge.models import Setting
+from knowledge.text import normalize
+
+# After the place (and its 県/市/町…, 内, 側): it is where the business is, or where it is being set up.
+_LOCATED = (r"(?:で|にて|の|に)(?:[^。！？!?]{0,16}?)(?:店|会社|事業|商売|営業|経営|工場|工務店|農家|農園|飲食|居酒屋|"
+            r"旅館|ホテル|民宿|ペンション|企業|法人|事業所|事務所|社長|蔵|メーカー|製造|加工|作って|作ってる|やって|"
+            r"やっと|営んで|営む|してます|しています|開業|開く|開きた|始め|創業|起業|出す予定|住んで|あります|ある|本社)"
+            r"|在住|出身じゃなく|(?:県|府|都|道)内の")
+# A market or customer: selling there, not being there.
+_MARKET = (r"(?:の|に|で|へ|向け|方面)[^。！？!?]{0,10}?(?:売|販売|販路|出店|進出|輸出|卸|百貨店|デパート|催事|物産展|"
+           r"バイヤー|取引|市場|お客|客|商談|展示会|見本市|アンテナショップ|出展)")
+# Coming here: words of moving to Aomori anywhere in the message (「東京から地元に戻って」「八戸に帰って店を」).
+_MOVING = re.compile(r"戻って|戻り|戻る|帰って|帰る|帰り|帰郷|移住|移り住|[UIJ]ターン|引っ越して|引っ越す|移って")
+_SUFFIX = r"(?:県|府|都|市|町|村|区)?(?:内|側)?"
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """``elsewhere``: the business is in ``prefecture``; ``moving_in``: someone coming from there to Aomori."""
+
+    kind: str
+    prefecture: str
+    place: str
+
+
+@lru_cache(maxsize=8)
+def _patterns(url: str, version: str, names: Tuple[Tuple[str, str], ...]) -> List[Tuple[str, str, Pattern[str]]]:
+    del url, version  # the cache key
+    longest_first = sorted(names, key=lambda item: -len(item[1]))
+    return [(prefecture, name, re.compile(re.escape(normalize(name)) + _SUFFIX)) for prefecture, name in longest_first]
+
+
+def _names(db: Session) -> Tuple[Tuple[str, str], ...]:
+    row = db.get(Setting, "elsewhere")
+    return tuple((p["name"], name) for p in (row.value if row else []) for name in p["names"])
+
+
+def whereabouts(db: Session, text: str) -> Optional[Whereabouts]:
+    """Where the business of ``text`` is, when that is outside the prefecture (or coming from there); None when the
+    text names no such place as the business's own."""
+    written = normalize(text)
+    for prefecture, name, pattern in _patterns(*cache_key(db), _names(db)):
+        for match in pattern.finditer(written):
+            after = written[match.end():]
+            if re.match(_MARKET, after):
+                continue
+            if _MOVING.search(written):
+                return Whereabouts("moving_in", prefecture, name)
+            if re.match(_LOCATED, after):
+                return Whereabouts("elsewhere", prefecture, name)
+    return None
