@@ -53,6 +53,7 @@ class GuideData:
     questions: schema.Questions
     roles: schema.Roles
     elsewhere: schema.Elsewhere
+    offices: schema.Offices
     passages: Dict[int, List[str]]
 
 
@@ -118,6 +119,7 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     questions = _validate(schema.Questions, _read_yaml(data_dir / "questions.yml"), data_dir / "questions.yml")
     roles = _validate(schema.Roles, _read_yaml(data_dir / "roles.yml"), data_dir / "roles.yml")
     elsewhere = _validate(schema.Elsewhere, _read_yaml(data_dir / "elsewhere.yml"), data_dir / "elsewhere.yml")
+    offices = _validate(schema.Offices, _read_yaml(data_dir / "offices.yml"), data_dir / "offices.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
@@ -125,7 +127,8 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     _check_innovation_rules(programs, programs_dir)
     _check_elsewhere(elsewhere, municipalities, data_dir / "elsewhere.yml")
     passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
-    return GuideData(programs, municipalities, synonyms, calendar, questions, roles, elsewhere, passages)
+    return GuideData(programs, municipalities, synonyms, calendar, questions, roles, elsewhere, offices,
+                     passages)
 
 
 def _check_elsewhere(elsewhere: schema.Elsewhere, areas: schema.MunicipalityMap, path: Path) -> None:
@@ -222,6 +225,7 @@ def _rows(data: GuideData) -> List[models.Base]:
     rows.append(models.Setting(key="year_end", value=data.calendar.year_end.model_dump()))
     rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
     rows.append(models.Setting(key="elsewhere", value=data.elsewhere.model_dump()["prefectures"]))
+    rows.append(models.Setting(key="offices", value=data.offices.model_dump()["offices"]))
     roles = _role_rows(data.roles)
     for program in data.programs:
         row = _program_row(program, area_of)

@@ -219,6 +219,16 @@ class Elsewhere(Strict):
     prefectures: List[OutsidePrefecture] = Field(min_length=1)
 
 
+class Office(Strict):
+    name: str
+    words: List[str] = Field(min_length=1)
+
+
+class Offices(Strict):
+    """``offices.yml``: offices that handle what the assistant does not (names only)."""
+    offices: List[Office] = Field(min_length=1)
+
+
 class Synonyms(Strict):
     groups: List[List[str]]
 

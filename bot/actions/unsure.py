@@ -29,6 +29,7 @@ from knowledge import answers, facts, passages, query
 from knowledge.elsewhere import Whereabouts
 from knowledge.locations import find_location
 from knowledge.models import Program
+from knowledge.offices import office_for
 
 # Unsure readings that are not answered in the context of the program under discussion.
 NEVER_IN_FOCUS = frozenset({"out_of_scope"})
@@ -44,6 +45,18 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
     desk = general.main_desk
     dispatcher.utter_message(response=response, desk=general.name,
                              phone=facts.desk_phone(desk),
+                             buttons=program_buttons(query.topic_programs(db)))
+
+
+def say_out_of_scope(dispatcher: CollectingDispatcher, db, text: Text) -> None:
+    """The honest answer to what the guide does not cover: the office that handles it when the question is plainly
+    its own (a worker's wages, a purchase, job-hunting, a household matter: knowledge/offices.yml), else the general
+    desk. No program is recommended either way; the topics stay as buttons for an owner."""
+    office = office_for(db, text)
+    if office is None:
+        offer_topics(dispatcher, db, "utter_out_of_scope")
+        return
+    dispatcher.utter_message(response="utter_out_of_scope_office", office=office,
                              buttons=program_buttons(query.topic_programs(db)))
 
 
@@ -116,7 +129,10 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
                                  quote=quote.text, desk=program.main_desk.name,
                                  phone=facts.desk_phone(program.main_desk), json_message=programs_payload([program]))
         return [SlotSet(SLOT_PROGRAM, str(program.section))]
-    offer_topics(dispatcher, db, "utter_out_of_scope" if top == "out_of_scope" else "utter_low_confidence")
+    if top == "out_of_scope":
+        say_out_of_scope(dispatcher, db, latest_text(tracker))
+    else:
+        offer_topics(dispatcher, db, "utter_low_confidence")
     return []
 
 
