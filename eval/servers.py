@@ -104,10 +104,10 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     may call the Rasa server: ``cors_origins``, else ``$ASSISTANT_CORS_ORIGINS`` (space- or comma-separated), else
     any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page)."""
     # The project's own endpoints.yml (`make run`'s), with the action server on this run's port.
-    settings = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
-    settings.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoint_config = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
+    endpoint_config.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(yaml.safe_dump(settings))
+    endpoints.write_text(yaml.safe_dump(endpoint_config))
     if cors_origins is None:
         configured = settings().assistant_cors_origins
         cors_origins = (LOOPBACK_ORIGINS if configured is None else configured).replace(",", " ").split()

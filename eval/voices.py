@@ -136,12 +136,13 @@ def report(firsts: Sequence[First], first_replies, conversations: Sequence[Conve
             tally[(case.file, case.group)]["right" if wrong is None else "wrong"] += 1
             if wrong:
                 notes.append(f"  [{case.file}/{case.group}] {wrong}: {case.text}")
-        for case, replies in zip(conversations, second_replies):
-            wrong = judge_conversation(case, replies[-1], by_section)
-            tally[(case.file, f"two-turn {case.kind}")]["right" if wrong is None else "wrong"] += 1
+        for conversation, replies in zip(conversations, second_replies):
+            wrong = judge_conversation(conversation, replies[-1], by_section)
+            tally[(conversation.file, f"two-turn {conversation.kind}")]["right" if wrong is None else "wrong"] += 1
             if wrong:
-                notes.append(f"  [{case.file}/two-turn {case.kind} §{case.section}] {wrong}: {' / '.join(case.turns)}")
-    total = Counter()
+                notes.append(f"  [{conversation.file}/two-turn {conversation.kind} §{conversation.section}] {wrong}: "
+                             f"{' / '.join(conversation.turns)}")
+    total: Counter = Counter()
     for (file, group), counts in sorted(tally.items()):
         n = counts["right"] + counts["wrong"]
         total["right"] += counts["right"]

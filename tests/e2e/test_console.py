@@ -28,6 +28,8 @@ def test_staff_find_copy_search_and_filter(browser, console_url, kb):
     # the startup program's places in 三八: what the area filter names beside the program
     local = query.places_near(query.program(kb, 6), Location("三八"))
     assert local, "the store has no startup place in 三八"
+    browser.get(f"{console_url}/login")
+    browser.delete_all_cookies()  # logged out, whichever console test ran before (cookies are per host, not port)
     browser.get(f"{console_url}/")
     assert "/login" in browser.current_url  # nothing without logging in
     browser.find_element(By.ID, "password").send_keys("wrong")
@@ -286,8 +288,10 @@ GUARDED_PORT = 5912 + PORT_OFFSET
 IDLE_SECONDS = 6
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def guarded_console(browser, tmp_path_factory):
+    """A console of each test's own: its lockouts and sessions (a test locks the browser's own address out on
+    purpose) never reach another test, in whatever order they run."""
     workdir = tmp_path_factory.mktemp("guarded-console")
     command = [sys.executable, "-m", "console", "--port", str(GUARDED_PORT)]
     env = {"KNOWLEDGE_DB_URL": servers.loaded_knowledge(workdir), "CONSOLE_PASSWORD": CONSOLE_PASSWORD,

@@ -380,6 +380,9 @@ LONG_INPUTS = [
 ]
 
 
+MASKING_BOUND = 5.0  # seconds for 100,000 characters
+
+
 @pytest.mark.parametrize("text", LONG_INPUTS, ids=lambda t: repr(t[:12]))
 def test_long_input_is_fast(text):
     assert len(text) >= 99_999
@@ -388,7 +391,9 @@ def test_long_input_is_fast(text):
     mask_contacts(text)  # the regular expressions on all of it, no cap
     masked = mask(text)
     elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
+    # about 0.3 s on an idle 2-core machine; a pattern that backtracks takes minutes on this input. The bound is
+    # far from both, so that a loaded CI machine does not fail it (it took 1.4 s under a parallel test run).
+    assert elapsed < MASKING_BOUND, f"{elapsed:.2f}s"
     assert len(masked) < 10_000
 
 
@@ -398,7 +403,7 @@ def test_a_chat_turn_is_fast():
     started = time.perf_counter()
     for _ in range(100):
         mask(text)
-    assert (time.perf_counter() - started) / 100 < 0.02
+    assert (time.perf_counter() - started) / 100 < 0.1  # a few ms idle: a chat turn's share of a turn stays small
 
 
 def test_threads_share_the_tokenizer():
