@@ -40,7 +40,7 @@ def expected_counts():
             "Place": sum(len(p.places) for p in programs),
             "Contact": sum(len(c.contacts) for p in programs for c in p.places),
             "Rule": sum(len(p.rules) for p in programs),
-            "Role": 16}  # roles.yml: the general desk, five topics, five candidates for each of two situations
+            "Role": 17}  # roles.yml: the general desk, moving in, five topics, five candidates for each of two situations
 
 
 def test_round_trip_keeps_every_record(kb_url):
@@ -193,7 +193,7 @@ def test_the_roles_are_stored_in_order(url, loaded):
         stored = {}
         for row in rows:
             stored.setdefault((row.role, row.situation), []).append(row.program_section)
-    assert stored == {("general_desk", None): [16], ("topic", None): [16, 2, 6, 21, 17],
+    assert stored == {("general_desk", None): [16], ("moving_in", None): [6], ("topic", None): [16, 2, 6, 21, 17],
                       ("candidate", "market"): [17, 10, 11, 12, 4], ("candidate", "expert"): [19, 2, 3, 4, 8]}
 
 
