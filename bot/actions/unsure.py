@@ -50,13 +50,15 @@ def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
 
 def say_out_of_scope(dispatcher: CollectingDispatcher, db, text: Text) -> None:
     """The honest answer to what the guide does not cover: the office that handles it when the question is plainly
-    its own (a worker's wages, a purchase, job-hunting, a household matter: knowledge/offices.yml), else the general
-    desk. No program is recommended either way; the topics stay as buttons for an owner."""
+    its own (a worker's wages, a purchase, job-hunting, a household matter: knowledge/offices.yml), then the general
+    desk for management questions, as always. No program is recommended; the topics stay as buttons for an owner."""
     office = office_for(db, text)
     if office is None:
         offer_topics(dispatcher, db, "utter_out_of_scope")
         return
-    dispatcher.utter_message(response="utter_out_of_scope_office", office=office,
+    general = query.general_desk(db)
+    dispatcher.utter_message(response="utter_out_of_scope_office", office=office, desk=general.name,
+                             phone=facts.desk_phone(general.main_desk),
                              buttons=program_buttons(query.topic_programs(db)))
 
 
