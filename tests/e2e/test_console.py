@@ -17,6 +17,7 @@ from eval import servers
 from knowledge import facts, query
 from knowledge.locations import Location
 from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD, PORT_OFFSET
+from tests.loopback import FromAddress
 
 
 def wait_text(driver, element_id: str, text: str, timeout: float = 15):
@@ -229,17 +230,6 @@ def test_logout_ends_the_session_on_the_server(browser, console_url):
     assert requests.post(f"{console_url}/logout", allow_redirects=False).status_code == 303  # harmless without one
 
 
-class FromAddress(requests.adapters.HTTPAdapter):
-    """Connections made from ``address`` on loopback (127.0.0.0/8): to the console, a client other than the browser,
-    which connects from 127.0.0.1."""
-
-    def __init__(self, address: str):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 def client_at(address: str) -> requests.Session:

@@ -31,12 +31,12 @@ from typing import Dict, List, Optional
 import pytest
 import requests
 import yaml
-from requests.adapters import HTTPAdapter
 
 from bot.lock_store import AtomicRedisLockStore
 from eval import cases
 from knowledge import query
 from knowledge.db import session
+from tests.loopback import FromAddress
 from tests.prod.conftest import PORTS, ROOT
 from tests.prod.test_concurrency import split_turns, stored_events
 
@@ -89,16 +89,6 @@ def polite_fallbacks() -> List[re.Pattern]:
     return patterns
 
 
-class FromAddress(HTTPAdapter):
-    """Connections from one loopback address (127.0.0.0/8 is all loopback): one client as nginx sees it."""
-
-    def __init__(self, address: str):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
 
 
 @dataclass
