@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Pattern, Tuple
 
 from sqlalchemy.orm import Session
 
@@ -44,23 +43,27 @@ class Whereabouts:
     place: str
 
 
-@lru_cache(maxsize=8)
-def _patterns(url: str, version: str, names: Tuple[Tuple[str, str], ...]) -> List[Tuple[str, str, Pattern[str]]]:
-    del url, version  # the cache key
-    longest_first = sorted(names, key=lambda item: -len(item[1]))
-    return [(prefecture, name, re.compile(re.escape(normalize(name)) + _SUFFIX)) for prefecture, name in longest_first]
+# (database URL, data version) -> the compiled places: built once per data version, not read on every turn.
+_COMPILED: Dict[Tuple[str, str], List[Tuple[str, str, Pattern[str]]]] = {}
 
 
-def _names(db: Session) -> Tuple[Tuple[str, str], ...]:
-    row = db.get(Setting, "elsewhere")
-    return tuple((p["name"], name) for p in (row.value if row else []) for name in p["names"])
+def _patterns(db: Session) -> List[Tuple[str, str, Pattern[str]]]:
+    key = cache_key(db)
+    if key not in _COMPILED:
+        if len(_COMPILED) >= 8:  # older data versions: bounded, as the other caches of the store's contents
+            _COMPILED.clear()
+        row = db.get(Setting, "elsewhere")
+        names = [(p["name"], name) for p in (row.value if row else []) for name in p["names"]]
+        _COMPILED[key] = [(prefecture, name, re.compile(re.escape(normalize(name)) + _SUFFIX))
+                          for prefecture, name in sorted(names, key=lambda item: -len(item[1]))]
+    return _COMPILED[key]
 
 
 def whereabouts(db: Session, text: str) -> Optional[Whereabouts]:
     """Where the business of ``text`` is, when that is outside the prefecture (or coming from there); None when the
     text names no such place as the business's own."""
     written = normalize(text)
-    for prefecture, name, pattern in _patterns(*cache_key(db), _names(db)):
+    for prefecture, name, pattern in _patterns(db):
         for match in pattern.finditer(written):
             after = written[match.end():]
             if re.match(_MARKET, after):
