@@ -18,17 +18,24 @@ from typing import Dict, List, Optional, Pattern, Tuple
 from sqlalchemy.orm import Session
 
 from knowledge.cache import cache_key
+from knowledge.locations import find_location
 from knowledge.models import Setting
 from knowledge.text import normalize
 
 # After the place (and its 県/市/町…, 内, 側): it is where the business is, or where it is being set up.
 _LOCATED = (r"(?:で|にて|の|に)(?:[^。！？!?]{0,16}?)(?:店|会社|事業|商売|営業|経営|工場|工務店|農家|農園|飲食|居酒屋|"
             r"旅館|ホテル|民宿|ペンション|企業|法人|事業所|事務所|社長|蔵|メーカー|製造|加工|作って|作ってる|やって|"
-            r"やっと|営んで|営む|してます|しています|開業|開く|開きた|始め|創業|起業|出す予定|住んで|あります|ある|本社)"
+            r"やっと|営んで|営む|してます|しています|開業|開く|開きた|始め|創業|起業|出す予定|住んで|あります|ある|本社|"
+            r"商店|屋|所|室|院|館|業者)"
             r"|在住|出身じゃなく|(?:県|府|都|道)内の")
+# A self-introduction 「大阪の雑貨卸です」「福岡市で昭和から続く酒屋です」: a short noun phrase without particles, then
+# です. Checked before the market words, since the business's own trade may be one of them (卸).
+_INTRODUCED = r"(?:の|で)[^。！？!?、,にへをがはとも]{1,14}?(?:です|でございます|を経営|経営)"
+# A town, ward or district after the prefecture or city: 「北海道北斗市の」「仙台市青葉区で」「長野県松本市の」.
+_SUBPLACE = re.compile(r"(?:[一-龥ァ-ヶぁ-ん]{1,5}?(?:市|町|村|郡|区)){1,2}")
 # A market or customer: selling there, not being there.
 _MARKET = (r"(?:の|に|で|へ|向け|方面)[^。！？!?]{0,10}?(?:売|販売|販路|出店|進出|輸出|卸|百貨店|デパート|催事|物産展|"
-           r"バイヤー|取引|市場|お客|客|商談|展示会|見本市|アンテナショップ|出展)")
+           r"バイヤー|取引|市場|お客|客|商談|展示会|見本市|アンテナショップ|出展|問屋|同業|業者さん|会社さん|メーカーさん)")
 # Coming here: words of moving to Aomori anywhere in the message (「東京から地元に戻って」「八戸に帰って店を」).
 _MOVING = re.compile(r"戻って|戻り|戻る|帰って|帰る|帰り|帰郷|移住|移り住|[UIJ]ターン|引っ越して|引っ越す|移って")
 _SUFFIX = r"(?:県|府|都|市|町|村|区)?(?:内|側)?"
@@ -61,15 +68,32 @@ def _patterns(db: Session) -> List[Tuple[str, str, Pattern[str]]]:
 
 def whereabouts(db: Session, text: str) -> Optional[Whereabouts]:
     """Where the business of ``text`` is, when that is outside the prefecture (or coming from there); None when the
-    text names no such place as the business's own."""
+    text names no such place as the business's own.
+
+    A message that also names a town of Aomori (「八戸の水産加工です。岩手の同業者から…」) is about a business here
+    with a partner elsewhere, unless it says the writer is moving here."""
     written = normalize(text)
+    moving = _MOVING.search(written) is not None
     for prefecture, name, pattern in _patterns(db):
         for match in pattern.finditer(written):
             after = written[match.end():]
-            if re.match(_MARKET, after):
-                continue
-            if _MOVING.search(written):
+            subplace = _SUBPLACE.match(after)
+            if subplace is not None and _is_business_here(after[subplace.end():]):
+                after = after[subplace.end():]
+            if moving and not re.match(_MARKET, after):
                 return Whereabouts("moving_in", prefecture, name)
-            if re.match(_LOCATED, after):
-                return Whereabouts("elsewhere", prefecture, name)
+            if not _is_business_here(after):
+                continue
+            if find_location(db, text) is not None:
+                return None
+            return Whereabouts("elsewhere", prefecture, name)
     return None
+
+
+def _is_business_here(after: str) -> bool:
+    """Whether the words after a place say the business is there (not that it sells or buys there)."""
+    if re.match(_INTRODUCED, after):
+        return True
+    if re.match(_MARKET, after):
+        return False
+    return re.match(_LOCATED, after) is not None
