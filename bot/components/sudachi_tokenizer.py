@@ -18,6 +18,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.dialect import standardize
 from common.settings import KEPT_MESSAGE_CHARS
 
 SKIPPED_POS = {"空白"}
@@ -39,6 +40,8 @@ class SudachiTokenizer(Tokenizer):
             # Sudachi refuses very long input (over 49,149 bytes); text past what Rasa keeps of a message
             # (common/settings.py) is cut: InputGuard refuses such a message anyway
             "max_characters": KEPT_MESSAGE_CHARS,
+            # rewrite Aomori dialect forms to standard Japanese first (bot/components/dialect.py)
+            "dialect": False,
         }
 
     @staticmethod
@@ -54,6 +57,7 @@ class SudachiTokenizer(Tokenizer):
         self.split_mode = config["split_mode"]
         self.lemma = config["lemma"]
         self.max_characters = config["max_characters"]
+        self.dialect = config["dialect"]
         self._sudachi = None
 
     @classmethod
@@ -78,6 +82,8 @@ class SudachiTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = (message.get(attribute) or "")[: self.max_characters]
+        if self.dialect:
+            text = standardize(text)
         sudachi = self._tokenizer()
         tokens = []
         for morpheme in sudachi.tokenize(text, self._mode):
