@@ -450,7 +450,9 @@ def test_call_back_requests_move_forward_only(store):
 
 
 def test_a_contact_is_never_logged(store, caplog):
-    caplog.set_level(logging.DEBUG)  # every logger at every level, the store's and the database's
+    # The root logger at DEBUG: the store's logs at every level. (SQLAlchemy's statement log keeps its own level,
+    # WARNING: at INFO it would print parameters, see handover/store.py.)
+    caplog.set_level(logging.DEBUG)
     callback = store.add_callback("U1", "line", 6, "資金繰り", CONTACT, now=T0)
     store.set_callback_status(callback.id, "in_progress", now=T0)
     store.callbacks()
@@ -552,6 +554,22 @@ def test_figures_count_per_japanese_day_with_the_median_wait_and_the_timed_out_s
     empty = store.figures(days=3, now=datetime(2027, 3, 1, tzinfo=JST))
     assert empty.requests == 0 and empty.median_wait_seconds is None and empty.timed_out_share is None
     assert len(empty.per_day) == 3
+
+
+# ---- the reply contract ------------------------------------------------------------------------------------------------
+
+def test_the_contract_objects_have_exactly_these_keys():
+    assert contract.queued(2, 360) == {"state": "queued", "position": 2, "wait_seconds": 360}
+    assert contract.connected("佐藤") == {"state": "connected", "staff": "佐藤"}
+    assert contract.ended() == {"state": "ended"}
+    monday = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # Monday 08:30 in Japan
+    assert contract.unavailable(False, monday) == {"state": "unavailable", "callback": False,
+                                                   "next_staffed": "2026-11-30T08:30:00+09:00"}
+    assert contract.custom(contract.ended()) == {contract.KEY: {"state": "ended"}} == {"handover": {"state": "ended"}}
+    for bad in (lambda: contract.queued(0, 10), lambda: contract.queued(1, -1),
+                lambda: contract.unavailable(True, datetime(2026, 11, 30, 8, 30))):
+        with pytest.raises(ValueError):
+            bad()
 
 
 # ---- checks and the package's place ------------------------------------------------------------------------------------
