@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from datetime import time
 from functools import lru_cache
-from typing import Annotated, Any, List, Mapping, Optional, Tuple, Union
+from typing import Annotated, Any, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import annotated_types
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -66,10 +68,57 @@ def parse_networks(text: str) -> Tuple[Network, ...]:
 # Addresses or networks, comma- or space-separated: read as text (pydantic-settings would expect JSON).
 Networks = Annotated[Tuple[Network, ...], NoDecode]
 
+# ---- weekly hours (the staffed hours of handover) ---------------------------------------------------------------
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKLY_HOURS_EXPECTED = ("days and hours such as 'mon-fri 08:30-17:15' (days mon to sun, a range or a "
+                         "comma-separated list)")
+_WEEKLY_HOURS = re.compile(r"(?P<days>\S+)\s+(?P<opens>\d{1,2}:\d{2})\s*-\s*(?P<closes>\d{1,2}:\d{2})")
+
+
+class WeeklyHours(NamedTuple):
+    """Days of the week (``"mon"`` … ``"sun"``, in week order) and one period each day, ``opens <= t < closes``."""
+
+    days: Tuple[str, ...]
+    opens: time
+    closes: time
+
+
+def _time_of_day(text: str) -> time:
+    hours, minutes = (int(part) for part in text.split(":"))
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ValueError(f"{text} is not a time of day, 00:00 to 23:59")
+    return time(hours, minutes)
+
+
+def parse_weekly_hours(text: str) -> WeeklyHours:
+    """``"mon-fri 08:30-17:15"`` or ``"mon,wed,fri 9:00-12:00"`` as :class:`WeeklyHours`; ValueError saying what is
+    wrong (a day that is not one, a range running backwards, a time that is not one, opening not before closing)."""
+    found = _WEEKLY_HOURS.fullmatch(text.strip().lower())
+    if not found:
+        raise ValueError("expected days, a space, then opening-closing")
+    days: set[str] = set()
+    for part in found.group("days").split(","):
+        first, _, last = part.partition("-")
+        for name in (first, last or first):
+            if name not in DAY_NAMES:
+                raise ValueError(f"{repr(name) if name else 'an empty day'} is not one of {', '.join(DAY_NAMES)}")
+        start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
+        if start > end:
+            raise ValueError(f"the range {part} runs backwards")
+        days.update(DAY_NAMES[start:end + 1])
+    opens, closes = _time_of_day(found.group("opens")), _time_of_day(found.group("closes"))
+    if opens >= closes:
+        raise ValueError(f"opening {opens:%H:%M} is not before closing {closes:%H:%M}")
+    return WeeklyHours(tuple(day for day in DAY_NAMES if day in days), opens, closes)
+
+
 # ---- the settings -----------------------------------------------------------------------------------------------
 
 KEEPS_EMPTY = frozenset({"rasa_url", "assistant_cors_origins"})
 NETWORKS_EXPECTED = "IP addresses or networks, comma- or space-separated"
+# Variables whose refusal also says what exactly is wrong with the value (the parser's reason, after the value).
+EXPLAINED = frozenset({"handover_staffed_hours"})
 
 
 class SettingsError(ValueError):
@@ -147,6 +196,25 @@ class Settings(BaseSettings):
         None, description="salt of the conversations' hashes, for several databases that must agree (unset: one "
                           "random salt per database)")
 
+    # -- handover to a person (handover/): its tables are in the review log's database (REVIEW_DB_URL).
+    # Ten minutes in a queue is long in a chat window; after it the user is told, and offered a call back.
+    handover_queue_timeout_seconds: int = Field(
+        600, ge=1, description="a request for a person not taken within this many seconds times out and the user "
+                               "is told")
+    # The estimate before any handover has ended: about one short consultation.
+    handover_default_wait_seconds: int = Field(
+        180, ge=0, description="the expected handling time of one handover (seconds) until there is a history to "
+                               "measure")
+    handover_staffed_hours: Annotated[Optional[WeeklyHours], NoDecode] = Field(
+        None, description="days and hours staff answer handovers, e.g. `mon-fri 08:30-17:15` (unset: "
+                          "`knowledge/calendar.yml`'s; its public-holiday and year-end closures apply either way)")
+    # Conversations with staff and call-back requests hold what users wrote and how to reach them.
+    handover_retention_days: int = Field(
+        30, ge=1, description="handovers ended longer ago than this lose their messages and sender id (times, "
+                              "staff and outcome stay for the figures)")
+    callback_retention_days: int = Field(
+        30, ge=1, description="call-back requests done longer ago than this are deleted")
+
     # -- the staff console (console/).
     console_password: Optional[SecretStr] = Field(
         None, description="the console's password (unset: a random one, printed at start)")
@@ -186,6 +254,12 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_networks(cls, value: Any) -> Any:
         return parse_networks(value) if isinstance(value, str) else value
+
+    @field_validator("handover_staffed_hours", mode="before")
+    @classmethod
+    def _parse_weekly_hours(cls, value: Any) -> Any:
+        """Text is parsed; blank text is left to ``_blank_is_unset`` (this validator runs before it)."""
+        return parse_weekly_hours(value) if isinstance(value, str) and value.strip() else value
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -233,7 +307,9 @@ def _problem(problem: Mapping[str, Any], given: Mapping[str, str]) -> str:
     name = field.upper()
     if field not in Settings.model_fields:
         return f"settings: {problem.get('msg')}"
-    return f"{name} must be {expected(field)}, not {given.get(name, problem.get('input'))!r}"
+    message = f"{name} must be {expected(field)}, not {given.get(name, problem.get('input'))!r}"
+    reason = (problem.get("ctx") or {}).get("error")
+    return f"{message} ({reason})" if field in EXPLAINED and reason else message
 
 
 def expected(field: str) -> str:
@@ -242,6 +318,8 @@ def expected(field: str) -> str:
     annotation: Any = info.annotation
     if annotation == Tuple[Network, ...]:
         return NETWORKS_EXPECTED
+    if annotation == Optional[WeeklyHours]:
+        return WEEKLY_HOURS_EXPECTED
     kind = {int: "a whole number", float: "a number"}.get(annotation, "text")
     low = high = None
     low_inclusive = True

@@ -240,6 +240,7 @@ class YearEnd(Strict):
 
 class Calendar(Strict):
     year_end: YearEnd
+    staffed_hours: Hours  # when staff take conversations over (handover/hours.py), not a desk's
 
 
 class QuestionField(Strict):

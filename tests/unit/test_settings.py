@@ -61,6 +61,9 @@ def test_unset_is_the_declared_default():
     assert defaults.review_retention_days == 90 and defaults.rasa_url == "http://127.0.0.1:5005"
     assert defaults.assistant_trusted_proxies == defaults.console_trusted_proxies == ()
     assert defaults.lock_redis_host is None and (defaults.lock_redis_port, defaults.lock_redis_db) == (6379, 0)
+    assert (defaults.handover_queue_timeout_seconds, defaults.handover_default_wait_seconds) == (600, 180)
+    assert (defaults.handover_retention_days, defaults.callback_retention_days) == (30, 30)
+    assert defaults.handover_staffed_hours is None  # knowledge/calendar.yml's
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -234,7 +237,7 @@ def test_the_web_chat_input_takes_the_message_cap():
 # ---- the bottom layer ----------------------------------------------------------------------------------------------
 
 def test_common_imports_nothing_of_the_projects_own():
-    own = {"bot", "console", "eval", "knowledge", "review", "tests", "webchat"}
+    own = {"bot", "console", "eval", "handover", "knowledge", "review", "tests", "webchat"}
     for path in (ROOT / "common").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
