@@ -216,8 +216,10 @@ class Settings(BaseSettings):
         30, ge=1, description="call-back requests done longer ago than this are deleted")
 
     # -- the staff console (console/).
+    # Read once, when the console starts on a database without any staff account (console/__main__.py).
     console_password: Optional[SecretStr] = Field(
-        None, description="the console's password (unset: a random one, printed at start)")
+        None, description="the password of the first staff account, `staff`, which the console creates when it "
+                          "starts with no account at all (unset: a random one, printed then)")
     console_session_idle_minutes: float = Field(
         30.0, gt=0, description="a console session ends after this long without a request")
     console_session_max_hours: float = Field(

@@ -2,12 +2,15 @@
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
 records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
-the review log (``REVIEW_DB_URL``) through console/review_*.py. Everything needs a logged-in session; the
-login rules (expiry, logout, back-off, proxies, the Origin check on POSTs) are console/auth.py's.
+the review log (``REVIEW_DB_URL``) through console/review_*.py. Everything needs a logged-in staff member's session
+(``GET /api/me`` names them); the login rules (accounts, expiry, logout, back-off, proxies, the Origin check on
+POSTs) are console/auth.py's.
 
 The store and the review log are read with synchronous SQLAlchemy, and search runs Sudachi: that work runs in a
 small thread pool of the app's, never on the event loop, so one staff member's slow search or export does not
-hold up the requests of the others.
+hold up the requests of the others. Sessions are rows of the shared database, so checking one is store work too.
+Logins run in a thread of their own, one at a time (argon2 takes a quarter of a second per check, and the gate
+checks one login at a time): logins waiting for their turn hold up none of the store threads.
 """
 from __future__ import annotations
 
@@ -57,7 +60,7 @@ NOTICES = {
     "logged_out": ("status", "ログアウトしました。"),
     "expired": ("status", "一定時間操作がなかったか、ログインの有効期限が過ぎたため、ログアウトしました。"
                           "もう一度ログインしてください。"),
-    "wrong": ("alert", "パスワードが違います。もう一度入力してください。"),
+    "wrong": ("alert", "ログイン名またはパスワードが違います。もう一度入力してください。"),
     "cross_site": ("alert", "このページ以外からの送信は受け付けていません。"
                             "お手数ですが、もう一度ログインしてください。"),
 }
@@ -111,6 +114,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     app = Sanic(name)
     app.static("/static", str(STATIC))
     pool = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix=f"{name}-store")
+    logins = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-login")
 
     async def off_loop(work: Callable[[], T]) -> T:
         """``work`` (store reads and writes, search, exports) in the app's thread pool, awaited: the event loop
@@ -120,6 +124,7 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     @app.listener("after_server_stop")
     async def stop_threads(app, loop):
         pool.shutdown(wait=False)
+        logins.shutdown(wait=False)
 
     def who(request: Request) -> Visitor:
         """The client (its real address, TLS, host), forwarded headers believed only from trusted proxies."""
@@ -135,7 +140,8 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         return answer
 
     async def staff_page(request: Request, name: str):
-        state = gate.session(request.cookies.get(SESSION_COOKIE))
+        token = request.cookies.get(SESSION_COOKIE)
+        state = await off_loop(lambda: gate.session(token))
         if state != "valid":
             return to_login(request, "expired" if state == "expired" else None)
         return await response.file(str(STATIC / name), headers={"Cache-Control": "no-store"})
@@ -155,12 +161,15 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     async def guard_api(request: Request):
         if not request.path.startswith("/api/"):
             return None
-        state = gate.session(request.cookies.get(SESSION_COOKIE))
-        if state != "valid":
-            answer = response.json({"error": SESSION_EXPIRED if state == "expired" else LOGIN_REQUIRED}, status=401)
-            if request.cookies.get(SESSION_COOKIE):
+        token = request.cookies.get(SESSION_COOKIE)
+        check = await off_loop(lambda: gate.check(token))
+        if check.state != "valid":
+            answer = response.json({"error": SESSION_EXPIRED if check.state == "expired" else LOGIN_REQUIRED},
+                                   status=401)
+            if token:
                 clear_cookie(answer.cookies, SESSION_COOKIE, secure=who(request).tls)
             return answer
+        request.ctx.staff = check.staff
 
     @app.get("/")
     async def index(request: Request):
@@ -173,12 +182,16 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     @app.post("/login")
     async def login(request: Request):
         client = who(request)
-        attempt = gate.login(client.address, request.form.get("password", ""), request.cookies.get(DEVICE_COOKIE))
+        login_name, password = request.form.get("login", ""), request.form.get("password", "")
+        device = request.cookies.get(DEVICE_COOKIE)
+        attempt = await asyncio.get_running_loop().run_in_executor(
+            logins, lambda: gate.login(client.address, login_name, password, device))
         if attempt.wait:
             return login_page(None, status=429, wait=attempt.wait)
         if not attempt.ok:
             return login_page("wrong", status=401)
-        gate.logout(request.cookies.get(SESSION_COOKIE))  # a fresh token at each login, the old one ended
+        old = request.cookies.get(SESSION_COOKIE)
+        await off_loop(lambda: gate.logout(old))  # a fresh token at each login, the old one ended
         answer = response.redirect("/", status=303)
         set_cookie(answer.cookies, SESSION_COOKIE, attempt.token, secure=client.tls, max_age=gate.session_seconds())
         set_cookie(answer.cookies, DEVICE_COOKIE, attempt.device, secure=client.tls, max_age=DEVICE_DAYS * 86400)
@@ -187,10 +200,17 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
     @app.post("/logout")
     async def logout(request: Request):
         """Ends the session on the server and clears its cookie (the device cookie stays: see console/auth.py)."""
-        gate.logout(request.cookies.get(SESSION_COOKIE))
+        token = request.cookies.get(SESSION_COOKIE)
+        await off_loop(lambda: gate.logout(token))
         answer = response.redirect("/login?notice=logged_out", status=303)
         clear_cookie(answer.cookies, SESSION_COOKIE, secure=who(request).tls)
         return answer
+
+    @app.get("/api/me")
+    async def me(request: Request):
+        """The logged-in staff member: login name and the display name colleagues see (e.g. in a handover)."""
+        staff = request.ctx.staff
+        return response.json({"login": staff.login, "name": staff.name}, headers={"Cache-Control": "no-store"})
 
     @app.get("/api/areas")
     async def areas(request: Request):

@@ -1,17 +1,21 @@
-"""Login for the staff console: one shared password, expiring server-side sessions, logout, and a lockout an
-attacker cannot turn against all staff.
+"""Login for the staff console: named staff accounts, expiring sessions shared by every console process, logout,
+and a lockout an attacker cannot turn against all staff.
 
-Password. Without CONSOLE_PASSWORD a random password is generated at start and printed with the URL (as
-Jupyter does with its token); there is never a fixed default. The password is compared in constant time (the
-SHA-256 digests of both, so not even its length shows in the timing).
+Accounts. Each staff member logs in with a login name and a password of their own (console/accounts/: argon2id
+hashes in the shared database, managed with ``python -m console.accounts``). When the console starts with no
+account at all, it creates ``staff`` with CONSOLE_PASSWORD or a random password printed with the URL (as Jupyter
+does with its token; console/__main__.py); there is never a fixed default. A wrong password, an unknown login name
+and a disabled account get the same answer after the same argon2 work, so the form tells no one which login names
+exist. A disabled account cannot log in, and its sessions stop working at their next request.
 
-Sessions. A successful login creates a random token (``secrets.token_urlsafe(32)``) kept in this process's
-memory, keyed by its SHA-256 digest; the browser holds the token in a cookie that is HttpOnly, SameSite=Strict,
-Path=/ and, when the console is served over TLS, Secure. A session ends after ``CONSOLE_SESSION_IDLE_MINUTES``
-without a request, after ``CONSOLE_SESSION_MAX_HOURS`` whatever the activity (defaults: common/settings.py), or at
-logout, which deletes it on the server and clears the cookie. Being in memory, sessions (and device trust, below)
-belong to one console process: ``python -m console`` runs one worker, and a restart logs everyone out. Several
-processes behind a load balancer would need a shared store instead.
+Sessions. A successful login creates a random token (``secrets.token_urlsafe(32)``) whose SHA-256 digest is a row of
+the shared database (``staff_sessions``, console/accounts/sessions.py), with its account: every console process
+accepts it (``make run-prod`` may run several), and a restart logs no one out. The browser holds the token in a
+cookie that is HttpOnly, SameSite=Strict, Path=/ and, when the console is served over TLS, Secure. A session ends
+after ``CONSOLE_SESSION_IDLE_MINUTES`` without a request, after ``CONSOLE_SESSION_MAX_HOURS`` whatever the activity
+(defaults: common/settings.py), at logout, which deletes it on the server and clears the cookie, and when its
+account is disabled or its password reset. Session times are wall-clock UTC (``clock``, default ``time.time``):
+they are compared across processes, which share no monotonic clock.
 
 Proxies. Forwarded headers are ignored unless the TCP peer is listed in ``CONSOLE_TRUSTED_PROXIES`` (addresses
 or networks, comma-separated, e.g. ``127.0.0.1, 10.0.0.0/8``). From a trusted peer, the client is the right-most
@@ -20,13 +24,15 @@ so they are never believed); ``X-Forwarded-Proto: https`` marks the request as T
 ``X-Forwarded-Host`` names the host the Origin check compares with.
 
 Wrong passwords. A per-address lock is a weapon behind a proxy: every staff member shares the proxy's address, so
-five wrong guesses by anyone would lock out everyone. Instead:
+five wrong guesses by anyone would lock out everyone. A per-account lock is one too: anyone could lock a colleague
+out by typing their login name. Instead:
 
 1. Failures are counted per *client*: the real client address (see Proxies), or, for a browser that has logged in
-   here before, its *device*: a successful login sets a device cookie (random id, issue time, HMAC-SHA256 with a
-   key drawn at start, valid ``DEVICE_DAYS``). A browser with a valid device cookie is judged on its own failures
-   only, so no number of wrong guesses from its address, or from anywhere else, keeps it out (OWASP's "device
-   cookies"). An attacker cannot forge the cookie without the key.
+   here before, its *device*: a successful login sets a device cookie (random id, issue time, HMAC-SHA256 with the
+   database's device key, console/accounts/keys.py, so every console process accepts it; valid ``DEVICE_DAYS``). A
+   browser with a valid device cookie is judged on its own failures only, so no number of wrong guesses from its
+   address, or from anywhere else, keeps it out (OWASP's "device cookies"). An attacker cannot forge the cookie
+   without the key.
 2. The first ``FREE_FAILURES`` failures of a client cost nothing; from then on the client waits a short,
    exponentially growing time after each failure (``FIRST_DELAY`` seconds, doubled per further failure, at most
    ``MAX_DELAY``) instead of one long lock. Attempts during the wait are refused without looking at the password
@@ -38,6 +44,12 @@ five wrong guesses by anyone would lock out everyone. Instead:
    cookie, is still checked, so the right password from them always gets in: the limit slows guessing (each new
    attacker address gets one guess while it holds) but never locks staff out.
 
+These counts stay in each process's memory: a restart forgets them, and with several console processes each
+counts the failures it saw, so an attacker spread over N processes gets at most N times the tries. One process
+checks one login at a time (a lock, held through the password check; console/app.py runs logins in a thread of
+their own so that waiting logins hold up no other request), as when logins ran on the event loop: parallel
+guesses from one client cannot slip past its wait.
+
 CSRF. Besides SameSite=Strict, every POST (login, logout, marks) carrying an ``Origin`` header must come from the
 console's own host (see ``same_origin``); requests without one (curl, scripts) are not browsers acting for someone.
 """
@@ -46,13 +58,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Callable, Deque, Dict, Mapping, Optional, Tuple
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Deque, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
 from common.settings import Network, settings
+from console.accounts import keys, passwords, sessions, store
+from console.accounts.models import Staff
+from review import db as review_db
 
 SESSION_COOKIE = "console_session"
 DEVICE_COOKIE = "console_device"
@@ -65,13 +85,6 @@ GLOBAL_WINDOW = 600.0    # the global limit: failures of clients without a devic
 GLOBAL_LIMIT = 30        # ...beyond which clients that have failed wait
 DEVICE_DAYS = 30         # how long a device cookie marks a browser as having logged in before
 MAX_TRACKED = 100_000    # clients whose failures are remembered (the oldest are dropped beyond)
-
-def configured_password() -> tuple[str, bool]:
-    """(password, generated): the environment's CONSOLE_PASSWORD or a fresh random one."""
-    password = settings().console_password
-    if password is not None:
-        return password.get_secret_value(), False
-    return secrets.token_urlsafe(12), True
 
 
 @dataclass(frozen=True)
@@ -124,12 +137,6 @@ def clear_cookie(cookies, name: str, *, secure: bool) -> None:
 # ---- the gate: sessions, devices, failures ----
 
 @dataclass
-class _Session:
-    created: float
-    seen: float
-
-
-@dataclass
 class _Failures:
     count: int = 0
     last: float = 0.0
@@ -137,11 +144,13 @@ class _Failures:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What a login attempt came to: ``token`` (and ``device``, the device cookie to set) when it succeeded,
-    ``wait`` seconds when it was refused unchecked, neither when the password was wrong."""
+    """What a login attempt came to: ``token`` (and ``device``, the device cookie to set, and ``staff``, who logged
+    in) when it succeeded, ``wait`` seconds when it was refused unchecked, neither when the login name or password
+    was wrong (or the account disabled)."""
     token: Optional[str] = None
     device: Optional[str] = None
     wait: float = 0.0
+    staff: Optional[Staff] = None
 
     @property
     def ok(self) -> bool:
@@ -155,62 +164,71 @@ def backoff(failures: int) -> float:
     return min(FIRST_DELAY * 2 ** (failures - FREE_FAILURES), MAX_DELAY)
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
+@dataclass(frozen=True)
+class Check:
+    """A session cookie's state: ``"valid"`` (with its ``staff`` member), ``"expired"`` or ``"none"``."""
+    state: str
+    staff: Optional[Staff] = None
 
 
 class Gate:
-    """The console's sessions and login rules; ``clock`` (seconds, monotonic) can be replaced in tests."""
+    """The console's sessions and login rules, on the shared database ``db_url`` (default: ``REVIEW_DB_URL``).
 
-    def __init__(self, password: str, settings: Optional[Settings] = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    ``clock`` is wall-clock seconds (sessions and device cookies are compared across processes); tests pass their
+    own, or move ``time.time`` with time-machine. ``hasher`` is argon2's PasswordHasher (tests pass a fast one)."""
+
+    def __init__(self, db_url: Optional[str] = None, settings: Optional[Settings] = None,
+                 clock: Callable[[], float] = time.time, hasher: Optional[PasswordHasher] = None) -> None:
+        self.db_url = db_url or review_db.review_url()
         self.settings = settings or Settings()
         self.clock = clock
-        self._password = _digest(password)
-        self._key = secrets.token_bytes(32)
-        self._sessions: Dict[bytes, _Session] = {}
+        self.hasher = hasher or passwords.HASHER
+        self._key: Optional[bytes] = None
+        self._lock = threading.Lock()  # the failure counts, and one login check at a time
         self._failures: "OrderedDict[Tuple[str, str], _Failures]" = OrderedDict()
         self._global: Deque[float] = deque()
 
+    def _db(self) -> Session:
+        return review_db.session(self.db_url)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    def _limits(self) -> Tuple[timedelta, timedelta]:
+        return timedelta(seconds=self.settings.idle_seconds), timedelta(seconds=self.settings.max_seconds)
+
     # -- sessions --
+
+    def check(self, token: Optional[str]) -> Check:
+        """The session's state and, when valid, its staff member (the session's idle time starts again)."""
+        if not token:
+            return Check("none")
+        with self._db() as db:
+            state, staff = sessions.look_up(db, token, self._now(), *self._limits())
+        return Check(state, staff)
 
     def session(self, token: Optional[str]) -> str:
         """``"valid"`` (and the session's idle time starts again), ``"expired"`` (now deleted) or ``"none"``."""
-        if not token:
-            return "none"
-        key = _digest(token)
-        found = self._sessions.get(key)
-        if found is None:
-            return "none"
-        now = self.clock()
-        if now - found.seen > self.settings.idle_seconds or now - found.created > self.settings.max_seconds:
-            del self._sessions[key]
-            return "expired"
-        found.seen = now
-        return "valid"
+        return self.check(token).state
 
     def valid(self, token: Optional[str]) -> bool:
         return self.session(token) == "valid"
 
     def logout(self, token: Optional[str]) -> None:
         if token:
-            self._sessions.pop(_digest(token), None)
+            with self._db() as db:
+                sessions.end(db, token)
 
     def session_seconds(self) -> int:
         """The session cookie's Max-Age: the absolute lifetime (the server ends it earlier when idle)."""
         return int(self.settings.max_seconds)
 
-    def _new_session(self, now: float) -> str:
-        for key in [k for k, s in self._sessions.items()
-                    if now - s.seen > self.settings.idle_seconds or now - s.created > self.settings.max_seconds]:
-            del self._sessions[key]
-        token = secrets.token_urlsafe(32)
-        self._sessions[_digest(token)] = _Session(created=now, seen=now)
-        return token
-
     # -- devices --
 
     def _sign(self, payload: str) -> str:
+        if self._key is None:
+            with self._db() as db:
+                self._key = keys.device_key(db)
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
 
     def _new_device(self, now: float, device: Optional[str]) -> str:
@@ -229,7 +247,7 @@ class Gate:
             return None
         return device
 
-    # -- failures --
+    # -- failures (this process's, in memory) --
 
     def _record(self, key: Tuple[str, str], now: float) -> Optional[_Failures]:
         record = self._failures.get(key)
@@ -257,7 +275,8 @@ class Gate:
     def wait(self, address: str, device_cookie: Optional[str] = None) -> float:
         """Seconds this client must wait before its password is looked at (0: it may try now)."""
         device = self.device(device_cookie)
-        return self._wait(("device", device) if device else ("address", address), self.clock())
+        with self._lock:
+            return self._wait(("device", device) if device else ("address", address), self.clock())
 
     def _fail(self, key: Tuple[str, str], now: float) -> None:
         record = self._record(key, now) or _Failures()
@@ -270,16 +289,21 @@ class Gate:
         if key[0] == "address":
             self._global.append(now)
 
-    def login(self, address: str, password: str, device_cookie: Optional[str] = None) -> Attempt:
-        """Check a password for the client at ``address`` (with the device cookie its browser sent, if any)."""
-        now = self.clock()
-        device = self.device(device_cookie)
-        key = ("device", device) if device else ("address", address)
-        wait = self._wait(key, now)
-        if wait > 0:
-            return Attempt(wait=wait)
-        if not hmac.compare_digest(_digest(password), self._password):
-            self._fail(key, now)
-            return Attempt()
-        self._failures.pop(key, None)
-        return Attempt(token=self._new_session(now), device=self._new_device(now, device))
+    def login(self, address: str, login: str, password: str, device_cookie: Optional[str] = None) -> Attempt:
+        """Check a login name and password for the client at ``address`` (with the device cookie its browser sent,
+        if any); one check at a time in this process."""
+        with self._lock:
+            now = self.clock()
+            device = self.device(device_cookie)
+            key = ("device", device) if device else ("address", address)
+            wait = self._wait(key, now)
+            if wait > 0:
+                return Attempt(wait=wait)
+            with self._db() as db:
+                staff = store.authenticate(db, login, password, self.hasher)
+                if staff is None:
+                    self._fail(key, now)
+                    return Attempt()
+                self._failures.pop(key, None)
+                token = sessions.start(db, staff.id, self._now(), *self._limits())
+            return Attempt(token=token, device=self._new_device(now, device), staff=staff)

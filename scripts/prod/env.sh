@@ -18,6 +18,7 @@
 #   PROD_START_TIMEOUT   seconds to wait for each server to answer              default 300
 #   TICKET_LOCK_LIFETIME, LOCK_KEEPALIVE_SECONDS   a conversation's lock in Redis (below)   default 30, 10
 #   PROD_PG_PASSWORD, PROD_REDIS_PASSWORD, RASA_API_TOKEN, CONSOLE_PASSWORD    generated once when unset
+#                        (CONSOLE_PASSWORD: the first staff account's, `staff`, created when the console first starts)
 #   KNOWLEDGE_DB_URL, REVIEW_DB_URL    default: databases aomori_knowledge, aomori_review on the project's PostgreSQL
 #   LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN (, LINE_API_BASE_URL)     the LINE channel, as in scripts/serve.sh
 # Rasa itself reads the tracker and lock stores from endpoints-prod.yml, whose ${VAR}s are exported below.

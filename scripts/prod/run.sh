@@ -27,7 +27,9 @@ Production stack up (runtime directory: $PROD_RUN_DIR):
   stores:          PostgreSQL 127.0.0.1:$PROD_PG_PORT (tracker, knowledge, review log), Redis 127.0.0.1:$PROD_REDIS_PORT (locks)
 EOF
 if [ "$PROD_CONSOLE_PORT" != 0 ]; then
-  echo "  staff console:   http://127.0.0.1:$PROD_CONSOLE_PORT/   password: $CONSOLE_PASSWORD" >&2
+  # CONSOLE_PASSWORD is the first account's (`staff`), created at the console's first start on an empty database;
+  # accounts are managed with `python -m console.accounts` (README, "Staff accounts"). No password on the screen.
+  echo "  staff console:   http://127.0.0.1:$PROD_CONSOLE_PORT/   first account: staff, password CONSOLE_PASSWORD in the secrets file (unless reset since)" >&2
 fi
 echo "  secrets: $PROD_SECRETS   logs: $PROD_RUN_DIR/logs/   Ctrl-C stops everything." >&2
 

@@ -100,6 +100,8 @@ def chat(assistant):
 
 ARTIFACTS = servers.ROOT / "artifacts"
 CONSOLE_PORT = 5011 + PORT_OFFSET
+# The first account a console creates on a database without any (console/__main__.py), with CONSOLE_PASSWORD.
+CONSOLE_LOGIN = "staff"
 CONSOLE_PASSWORD = "staff-test-password"
 
 
@@ -122,15 +124,16 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def console_url(assistant, tmp_path_factory):
-    """The staff console, asking the running assistant's /model/parse for candidates."""
+def console_url(assistant, review_log_url, tmp_path_factory):
+    """The staff console, asking the running assistant's /model/parse for candidates; it reads the review log the
+    assistant writes, which holds its accounts (never the project's own review/review.db)."""
     import sys
 
     workdir = tmp_path_factory.mktemp("console")
     kb_url = servers.loaded_knowledge(workdir)
     command = [sys.executable, "-m", "console", "--port", str(CONSOLE_PORT)]
     env = {"KNOWLEDGE_DB_URL": kb_url, "CONSOLE_PASSWORD": CONSOLE_PASSWORD, "RASA_URL": assistant,
-           "RASA_API_TOKEN": RASA_API_TOKEN, "PYTHONPATH": str(servers.ROOT)}
+           "RASA_API_TOKEN": RASA_API_TOKEN, "REVIEW_DB_URL": review_log_url, "PYTHONPATH": str(servers.ROOT)}
     url = f"http://127.0.0.1:{CONSOLE_PORT}"
     with servers.running([command], [f"{url}/login"], workdir, servers.ROOT, env):
         yield url

@@ -1,7 +1,9 @@
 """The staff console in a real browser, and its login rules over HTTP."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import time
 
@@ -16,8 +18,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from eval import servers
 from knowledge import facts, query
 from knowledge.locations import Location
-from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD, PORT_OFFSET
+from tests.e2e.conftest import ARTIFACTS, CONSOLE_LOGIN, CONSOLE_PASSWORD, PORT_OFFSET
 from tests.loopback import FromAddress
+
+
+def form(password: str, login: str = CONSOLE_LOGIN) -> dict:
+    """The login form's fields."""
+    return {"login": login, "password": password}
 
 
 def wait_text(driver, element_id: str, text: str, timeout: float = 15):
@@ -33,10 +40,12 @@ def test_staff_find_copy_search_and_filter(browser, console_url, kb):
     browser.delete_all_cookies()  # logged out, whichever console test ran before (cookies are per host, not port)
     browser.get(f"{console_url}/")
     assert "/login" in browser.current_url  # nothing without logging in
+    browser.find_element(By.ID, "login").send_keys(CONSOLE_LOGIN)
     browser.find_element(By.ID, "password").send_keys("wrong")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda d: "パスワードが違います" in d.page_source)
+    WebDriverWait(browser, 10).until(lambda d: "ログイン名またはパスワードが違います" in d.page_source)
     browser.get(f"{console_url}/login")
+    browser.find_element(By.ID, "login").send_keys(CONSOLE_LOGIN)
     browser.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "caller")))
@@ -81,6 +90,7 @@ def open_console(driver, console_url):
     """The console page, logging in first when the browser has no session yet; returns once the first list is in."""
     driver.get(f"{console_url}/")
     if "/login" in driver.current_url:
+        driver.find_element(By.ID, "login").send_keys(CONSOLE_LOGIN)
         driver.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "caller")))
@@ -220,6 +230,8 @@ def test_logout_ends_the_session_on_the_server(browser, console_url):
     open_console(browser, console_url)
     before = cookies_of(browser)
     assert requests.get(f"{console_url}/api/programs/21", cookies=before).status_code == 200
+    me = requests.get(f"{console_url}/api/me", cookies=before)  # who is logged in (for a handover)
+    assert me.status_code == 200 and me.json() == {"login": CONSOLE_LOGIN, "name": "スタッフ"}
     log_out_with_the_keyboard(browser)
     assert "console_session" not in cookies_of(browser)  # the cookie is cleared...
     # ...and the session ended on the server: the old token opens nothing any more
@@ -242,11 +254,11 @@ def client_at(address: str) -> requests.Session:
 
 def test_wrong_passwords_are_rate_limited(console_url):
     with client_at("127.0.0.2") as http:
-        statuses = [http.post(f"{console_url}/login", data={"password": f"guess{i}"}, allow_redirects=False).status_code
+        statuses = [http.post(f"{console_url}/login", data=form(f"guess{i}"), allow_redirects=False).status_code
                     for i in range(7)]
         assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
         # even the right password waits while the client is locked out
-        assert http.post(f"{console_url}/login", data={"password": CONSOLE_PASSWORD},
+        assert http.post(f"{console_url}/login", data=form(CONSOLE_PASSWORD),
                          allow_redirects=False).status_code == 429
 
 
@@ -257,14 +269,14 @@ def test_api_needs_a_session(console_url):
 def test_forwarded_headers_are_not_believed_without_a_trusted_proxy(console_url):
     """The shared console trusts no proxy: a forged X-Forwarded-For per request is still one client."""
     with client_at("127.0.0.3") as http:
-        statuses = [http.post(f"{console_url}/login", data={"password": f"guess{i}"}, allow_redirects=False,
+        statuses = [http.post(f"{console_url}/login", data=form(f"guess{i}"), allow_redirects=False,
                               headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(7)]
     assert statuses[-2:] == [429, 429], statuses
 
 
 def test_posts_from_another_site_are_refused(console_url):
     for path in ("/login", "/logout"):
-        answer = requests.post(f"{console_url}{path}", data={"password": CONSOLE_PASSWORD}, allow_redirects=False,
+        answer = requests.post(f"{console_url}{path}", data=form(CONSOLE_PASSWORD), allow_redirects=False,
                                headers={"Origin": "https://evil.example"})
         assert answer.status_code == 403 and "受け付けていません" in answer.text
     answer = requests.post(f"{console_url}/api/review/turns/1/mark", json={"mark": "fine"},
@@ -279,13 +291,24 @@ IDLE_SECONDS = 6
 
 
 @pytest.fixture
-def guarded_console(browser, tmp_path_factory):
+def guarded_workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("guarded-console")
+
+
+@pytest.fixture
+def guarded_review_url(guarded_workdir):
+    """The guarded console's review log, which holds its accounts and sessions."""
+    return f"sqlite:///{guarded_workdir / 'review.db'}"
+
+
+@pytest.fixture
+def guarded_console(browser, guarded_workdir, guarded_review_url):
     """A console of each test's own: its lockouts and sessions (a test locks the browser's own address out on
     purpose) never reach another test, in whatever order they run."""
-    workdir = tmp_path_factory.mktemp("guarded-console")
+    workdir = guarded_workdir
     command = [sys.executable, "-m", "console", "--port", str(GUARDED_PORT)]
     env = {"KNOWLEDGE_DB_URL": servers.loaded_knowledge(workdir), "CONSOLE_PASSWORD": CONSOLE_PASSWORD,
-           "RASA_URL": "", "REVIEW_DB_URL": f"sqlite:///{workdir / 'review.db'}", "PYTHONPATH": str(servers.ROOT),
+           "RASA_URL": "", "REVIEW_DB_URL": guarded_review_url, "PYTHONPATH": str(servers.ROOT),
            "CONSOLE_TRUSTED_PROXIES": "127.0.0.1", "CONSOLE_SESSION_IDLE_MINUTES": str(IDLE_SECONDS / 60)}
     url = f"http://127.0.0.1:{GUARDED_PORT}"
     with servers.running([command], [f"{url}/login"], workdir, servers.ROOT, env):
@@ -295,9 +318,10 @@ def guarded_console(browser, tmp_path_factory):
         browser.delete_all_cookies()
 
 
-def log_in(driver, url):
+def log_in(driver, url, login: str = CONSOLE_LOGIN, password: str = CONSOLE_PASSWORD):
     driver.get(f"{url}/login")
-    driver.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
+    driver.find_element(By.ID, "login").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(driver, 10).until(ec.presence_of_element_located((By.ID, "caller")))
 
@@ -306,16 +330,16 @@ def test_a_login_after_five_wrong_passwords_from_another_client_still_works(brow
     url = guarded_console
     attacker = {"X-Forwarded-For": "203.0.113.7"}
     with requests.Session() as http:
-        statuses = [http.post(f"{url}/login", data={"password": f"guess{i}"}, headers=attacker,
+        statuses = [http.post(f"{url}/login", data=form(f"guess{i}"), headers=attacker,
                               allow_redirects=False).status_code for i in range(5)]
         assert statuses == [401] * 5
-        locked = http.post(f"{url}/login", data={"password": CONSOLE_PASSWORD}, headers=attacker,
+        locked = http.post(f"{url}/login", data=form(CONSOLE_PASSWORD), headers=attacker,
                            allow_redirects=False)
         assert locked.status_code == 429 and 0 < int(locked.headers["Retry-After"]) <= 30
         assert "秒ほどたってから" in locked.text
     # another client behind the same proxy logs in, over TLS at the proxy: the cookie is Secure
     with requests.Session() as http:
-        staff = http.post(f"{url}/login", data={"password": CONSOLE_PASSWORD}, allow_redirects=False,
+        staff = http.post(f"{url}/login", data=form(CONSOLE_PASSWORD), allow_redirects=False,
                           headers={"X-Forwarded-For": "198.51.100.20", "X-Forwarded-Proto": "https"})
         assert staff.status_code == 303 and staff.headers["Location"] == "/"
         cookie = [c for c in staff.raw.headers.getlist("Set-Cookie") if c.startswith("console_session=")][0]
@@ -328,7 +352,7 @@ def test_a_login_after_five_wrong_passwords_from_another_client_still_works(brow
     assert session["httpOnly"] and session["sameSite"] == "Strict" and not session["secure"]
     # an attacker at the browser's own address locks that address out, not a browser that has logged in before
     with requests.Session() as http:
-        statuses = [http.post(f"{url}/login", data={"password": f"guess{i}"}, allow_redirects=False).status_code
+        statuses = [http.post(f"{url}/login", data=form(f"guess{i}"), allow_redirects=False).status_code
                     for i in range(6)]
         assert statuses == [401] * 5 + [429]
     log_out_with_the_keyboard(browser)
@@ -343,6 +367,7 @@ def test_the_review_page_logs_out_and_an_idle_session_ends(browser, guarded_cons
     cookies = cookies_of(browser)
     log_out_with_the_keyboard(browser)
     assert requests.get(f"{url}/api/review/queue", cookies=cookies).status_code == 401
+    assert requests.get(f"{url}/api/me", cookies=cookies).status_code == 401
     browser.get(f"{url}/review")
     assert "/login" in browser.current_url
 
@@ -357,3 +382,28 @@ def test_the_review_page_logs_out_and_an_idle_session_ends(browser, guarded_cons
     browser.get(f"{url}/")
     assert "/login" in browser.current_url
     assert "一定時間操作がなかった" in browser.find_element(By.CSS_SELECTOR, ".notice").text
+
+
+def accounts_cli(review_url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "console.accounts", *args], capture_output=True, text=True,
+                          cwd=servers.ROOT, timeout=120, check=True,
+                          env={**os.environ, "REVIEW_DB_URL": review_url, "PYTHONIOENCODING": "utf-8"})
+
+
+def test_a_named_account_logs_in_and_disabling_it_ends_its_session(browser, guarded_console, guarded_review_url):
+    """An account added with `python -m console.accounts` logs in at the form; disabled, its open page is sent
+    to the login page at its next request, and it cannot log in again."""
+    url, review_url = guarded_console, guarded_review_url
+    added = accounts_cli(review_url, "add", "tanaka", "--name", "田中", "--generate")
+    password = re.search(r"^password \(shown only now\): (\S+)$", added.stdout, re.M).group(1)
+    browser.get(f"{url}/login")
+    browser.delete_all_cookies()
+    log_in(browser, url, "Tanaka", password)  # any case
+    cookies = cookies_of(browser)
+    assert requests.get(f"{url}/api/me", cookies=cookies).json() == {"login": "tanaka", "name": "田中"}
+    assert accounts_cli(review_url, "disable", "tanaka").stdout == "disabled 'tanaka'; 1 session ended\n"
+    assert requests.get(f"{url}/api/me", cookies=cookies).status_code == 401
+    browser.get(f"{url}/")
+    assert "/login" in browser.current_url
+    refused = requests.post(f"{url}/login", data=form(password, "tanaka"), allow_redirects=False)
+    assert refused.status_code == 401 and "ログイン名またはパスワードが違います" in refused.text

@@ -23,7 +23,7 @@ from eval import servers
 from knowledge import query
 from review import db as review_db
 from review.models import Turn
-from tests.e2e.conftest import ARTIFACTS, CONSOLE_PASSWORD, PORT_OFFSET
+from tests.e2e.conftest import ARTIFACTS, CONSOLE_LOGIN, CONSOLE_PASSWORD, PORT_OFFSET
 
 PORT = 5911 + PORT_OFFSET
 AXE = servers.ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -81,6 +81,7 @@ def page(browser, review_console):
     browser.set_window_size(1280, 900)
     browser.get(f"{review_console}/review")
     assert "/login" in browser.current_url  # nothing without logging in
+    browser.find_element(By.ID, "login").send_keys(CONSOLE_LOGIN)
     browser.find_element(By.ID, "password").send_keys(CONSOLE_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "caller")))

@@ -57,7 +57,7 @@ def console(kb_url, tmp_path):
     command = [sys.executable, "-c", SLOW_CONSOLE, "--port", url.rsplit(":", 1)[1]]
     with servers.running([command], [f"{url}/login"], tmp_path, servers.ROOT, env):
         with requests.Session() as staff:
-            login = staff.post(f"{url}/login", data={"password": PASSWORD}, allow_redirects=False, timeout=30)
+            login = staff.post(f"{url}/login", data={"login": "staff", "password": PASSWORD}, allow_redirects=False, timeout=30)
             assert login.status_code == 303, login.text
             yield url, staff, started
 
