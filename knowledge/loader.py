@@ -54,6 +54,7 @@ class GuideData:
     roles: schema.Roles
     elsewhere: schema.Elsewhere
     offices: schema.Offices
+    distress: schema.Distress
     passages: Dict[int, List[str]]
 
 
@@ -120,6 +121,7 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     roles = _validate(schema.Roles, _read_yaml(data_dir / "roles.yml"), data_dir / "roles.yml")
     elsewhere = _validate(schema.Elsewhere, _read_yaml(data_dir / "elsewhere.yml"), data_dir / "elsewhere.yml")
     offices = _validate(schema.Offices, _read_yaml(data_dir / "offices.yml"), data_dir / "offices.yml")
+    distress = _validate(schema.Distress, _read_yaml(data_dir / "distress.yml"), data_dir / "distress.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
@@ -128,7 +130,7 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     _check_elsewhere(elsewhere, municipalities, data_dir / "elsewhere.yml")
     passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
     return GuideData(programs, municipalities, synonyms, calendar, questions, roles, elsewhere, offices,
-                     passages)
+                     distress, passages)
 
 
 def _check_elsewhere(elsewhere: schema.Elsewhere, areas: schema.MunicipalityMap, path: Path) -> None:
@@ -226,6 +228,7 @@ def _rows(data: GuideData) -> List[models.Base]:
     rows.append(models.Setting(key="question_fields", value=data.questions.model_dump()["fields"]))
     rows.append(models.Setting(key="elsewhere", value=data.elsewhere.model_dump()["prefectures"]))
     rows.append(models.Setting(key="offices", value=data.offices.model_dump()["offices"]))
+    rows.append(models.Setting(key="distress", value=data.distress.model_dump()))
     roles = _role_rows(data.roles)
     for program in data.programs:
         row = _program_row(program, area_of)

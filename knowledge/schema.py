@@ -229,6 +229,23 @@ class Offices(Strict):
     offices: List[Office] = Field(min_length=1)
 
 
+class Distress(Strict):
+    """``distress.yml``: how an owner says it hurts, and which of those words name money owed (regular
+    expressions)."""
+    hurts: List[str] = Field(min_length=1)
+    debt: List[str] = Field(min_length=1)
+
+    @field_validator("hurts", "debt")
+    @classmethod
+    def _compiles(cls, patterns: List[str]) -> List[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"not a regular expression: {pattern!r} ({error})") from error
+        return patterns
+
+
 class Synonyms(Strict):
     groups: List[List[str]]
 
@@ -258,6 +275,8 @@ class Candidates(Strict):
     """Situations the guide serves with several programs: their sections, in the order of the buttons."""
     market: List[int] = Field(min_length=2)  # 販路を広げたい
     expert: List[int] = Field(min_length=2)  # 専門家に来てほしい
+    debt: List[int] = Field(min_length=2)  # 返済・資金繰りに行き詰まっている
+    hardship: List[int] = Field(min_length=2)  # 経営が苦しい
 
 
 class Roles(Strict):

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import focus, parsing, understanding
 from bot.actions.common import SLOT_PROGRAM, latest_text
 from bot.actions.contract import program_buttons, programs_payload
-from knowledge import answers, facts, passages, query
+from knowledge import answers, distress, facts, passages, query
 from knowledge.models import Program
 
 # The word that makes a "several programs fit" question one about the program under discussion, if its
@@ -36,23 +36,16 @@ REQUEST = re.compile(r"教えて|知りたい|ください|下さい|ほしい|�
                      r"\s*[はをもって]*\s*[。.!！]*\s*$", re.IGNORECASE)
 # A staff-style line (「八戸 創業 TEL」) is this short: its fact words are the question.
 TERSE = 25
-# Words of an owner in distress (「今月もう回らない」「返済がきつくて眠れない」): a kind sentence before the desk.
-DISTRESS = re.compile(r"回らな|限界|眠れな|きつ[いく]|苦し[いく]|辛[いく]|つら[いく]|しんど|潰れ|つぶれ|倒産|廃業|"
-                      r"店を?(?:閉め|たた|畳)|払えな|返せな|間に合わな|どうしよう|どうしたら|もうだめ|もうダメ|"
-                      r"お先真っ暗|途方に|不安で|追い詰め|八方ふさがり|火の車|首が回")
-
-
-def say_kind_words(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+def say_kind_words(dispatcher: CollectingDispatcher, tracker: Tracker, db) -> None:
     """One kind sentence first, when the user's own words say it hurts (not for a button or a follow-up)."""
-    text = latest_text(tracker)
-    if not text.startswith("/") and tracker.get_slot(SLOT_PROGRAM) is None and DISTRESS.search(text):
+    if tracker.get_slot(SLOT_PROGRAM) is None and distress.hurts(db, latest_text(tracker)):
         dispatcher.utter_message(response="utter_distress")
 
 
 def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, db, program: Program) -> List[Dict[Text, Any]]:
     """The recommendation: what it is and its desk. When the conversation points to a local desk or room (the
     user's town) or a sub-service, that one leads as 【窓口】 and the program's main desk follows, labelled."""
-    say_kind_words(dispatcher, tracker)
+    say_kind_words(dispatcher, tracker, db)
     spot, events = focus.spot_in_focus(db, tracker, program)
     desk = program.main_desk
     payload = programs_payload([program], spot)

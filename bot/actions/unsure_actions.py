@@ -8,10 +8,10 @@ from rasa_sdk import Tracker
 
 from bot.actions import focus
 from bot.actions.base import AssistantAction
-from bot.actions.common import entity_value, latest_intent, latest_text
+from bot.actions.common import entity_value, latest_text
 from bot.actions.followup import answer_free, answer_question
 from bot.actions.program import recommend
-from bot.actions.unsure import BAD_INPUT_RESPONSES, offer_topics, say_out_of_scope
+from bot.actions.unsure import BAD_INPUT_RESPONSES, say_nothing_fits
 from bot.limits import MAX_MESSAGE_CHARS
 from knowledge import answers, query
 
@@ -30,10 +30,7 @@ class ActionFallback(AssistantAction):
         current = focus.program_in_focus(db, tracker)
         if current is not None:  # 「駐車場はありますか」 mid-conversation: the guide's sentence, or that it is silent
             return answer_free(dispatcher, tracker, db, current)
-        if latest_intent(tracker) == "out_of_scope":
-            say_out_of_scope(dispatcher, db, latest_text(tracker))
-        else:
-            offer_topics(dispatcher, db, "utter_low_confidence")
+        say_nothing_fits(dispatcher, tracker, db)
         return []
 
 

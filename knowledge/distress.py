@@ -1,0 +1,43 @@
+"""Whether an owner's message says it hurts (knowledge/distress.yml), and which kind of trouble it names: money owed
+(the revitalization council first) or any other hardship (the general desk first). The words are data; this module
+only reads them, so that the kind sentence and the desks offered follow the same list."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional, Pattern, Tuple
+
+from sqlalchemy.orm import Session
+
+from knowledge.models import Setting
+from knowledge.text import normalize
+
+# The situations of roles.yml `candidates` that distress.yml leads to.
+DEBT = "debt"
+HARDSHIP = "hardship"
+
+
+@lru_cache(maxsize=8)
+def _compiled(hurts: Tuple[str, ...], debt: Tuple[str, ...]) -> Tuple[Pattern[str], Pattern[str]]:
+    return re.compile("|".join(hurts)), re.compile("|".join(debt))
+
+
+def _patterns(db: Session) -> Optional[Tuple[Pattern[str], Pattern[str]]]:
+    row = db.get(Setting, "distress")
+    if row is None:
+        return None
+    return _compiled(tuple(row.value["hurts"]), tuple(row.value["debt"]))
+
+
+def hurts(db: Session, text: str) -> bool:
+    """Whether ``text`` says it hurts (a button's payload never does)."""
+    patterns = _patterns(db)
+    return patterns is not None and not text.startswith("/") and patterns[0].search(normalize(text)) is not None
+
+
+def trouble(db: Session, text: str) -> Optional[str]:
+    """``DEBT`` or ``HARDSHIP`` when ``text`` says it hurts, else None."""
+    patterns = _patterns(db)
+    if patterns is None or not hurts(db, text):
+        return None
+    return DEBT if patterns[1].search(normalize(text)) else HARDSHIP
