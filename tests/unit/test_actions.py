@@ -56,7 +56,7 @@ class Result:
         self.events = events
         self.text = "\n".join(m.get("text") or "" for m in rendered)
         self.buttons = [b for m in rendered for b in m.get("buttons") or []]
-        self.programs = [m["custom"]["programs"] for m in rendered if m.get("custom")]
+        self.programs = [m["custom"]["programs"] for m in rendered if "programs" in (m.get("custom") or {})]
         assert len(self.programs) <= 1 and all(self.programs), f"at most one, non-empty programs payload: {rendered}"
 
     def slot(self, name):
