@@ -54,6 +54,7 @@ class AssistantAction(Action, ABC):
                     kind = "answer"
                 elif not reading.sure:
                     events = unsure.respond(dispatcher, tracker, db, reading)
+                    unsure.offer_a_person_when_unclear_twice(dispatcher, tracker)
                     kind = "unsure" if reading.candidates else "fallback"
                 else:
                     events = self.answer(dispatcher, tracker, db, domain)

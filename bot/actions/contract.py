@@ -81,3 +81,12 @@ def program_button(program: Program) -> Button:
 
 def program_buttons(programs: Iterable[Program]) -> List[Button]:
     return [program_button(p) for p in programs]
+
+
+# The button that asks for a person (action_request_human): after a 👎, after two unclear turns in a row, and in the
+# out-of-scope answer.
+HUMAN_BUTTON = Button(title="担当者に相談する", payload="/request_human")
+
+
+def with_human_button(buttons: Iterable[Button]) -> List[Button]:
+    return [*buttons, HUMAN_BUTTON]

@@ -2,7 +2,8 @@
 
 The channels send ``/feedback{"turn": "<message id>", "rating": "up"|"down"}``; the turn id comes from the
 answer's ``custom.turn`` (bot/actions/turn_log.py). Feedback never changes the conversation: the program
-under discussion stays as it was. A 👎 also offers the general desk, since the answer did not help.
+under discussion stays as it was. A 👎 also offers the general desk, since the answer did not help, and a
+person (「担当者に相談する」).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rasa_sdk import Tracker
 
 from bot.actions.base import AssistantAction
 from bot.actions.common import entity_value
+from bot.actions.contract import HUMAN_BUTTON
 from knowledge import facts, query
 
 logger = logging.getLogger(__name__)
@@ -54,5 +56,6 @@ class ActionFeedback(AssistantAction):
             dispatcher.utter_message(response="utter_feedback_thanks")
         else:
             desk = query.general_desk(db).main_desk
-            dispatcher.utter_message(response="utter_feedback_sorry", desk=desk.name, phone=facts.desk_phone(desk))
+            dispatcher.utter_message(response="utter_feedback_sorry", desk=desk.name, phone=facts.desk_phone(desk),
+                                     buttons=[HUMAN_BUTTON])
         return []

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
 from bot.actions.common import SLOT_PROGRAM, latest_text
-from bot.actions.contract import program_button, program_buttons, programs_payload
+from bot.actions.contract import HUMAN_BUTTON, program_button, program_buttons, programs_payload, with_human_button
 from bot.actions.ellipsis import continue_previous
 from bot.actions.followup import answer_free, answer_question
 from bot.actions.intents import FIELD_OF_INTENT
@@ -37,15 +37,17 @@ BAD_INPUT_RESPONSES = {"empty": "utter_bad_input_empty", "too_long": "utter_bad_
                        "no_text": "utter_bad_input_no_text", "non_japanese": "utter_bad_input_non_japanese"}
 
 
-def offer_topics(dispatcher: CollectingDispatcher, db, response: Text) -> None:
-    """Say honestly that nothing fits, name the general desk with its phone, offer topic buttons.
+def offer_topics(dispatcher: CollectingDispatcher, db, response: Text, person: bool = False) -> None:
+    """Say honestly that nothing fits, name the general desk with its phone, offer topic buttons (and a person's,
+    when ``person``).
 
     Nothing is recommended here, so ``custom.programs`` is empty."""
     general = query.general_desk(db)
     desk = general.main_desk
+    buttons = program_buttons(query.topic_programs(db))
     dispatcher.utter_message(response=response, desk=general.name,
                              phone=facts.desk_phone(desk),
-                             buttons=program_buttons(query.topic_programs(db)))
+                             buttons=with_human_button(buttons) if person else buttons)
 
 
 def say_out_of_scope(dispatcher: CollectingDispatcher, db, text: Text) -> None:
@@ -54,12 +56,12 @@ def say_out_of_scope(dispatcher: CollectingDispatcher, db, text: Text) -> None:
     desk for management questions, as always. No program is recommended; the topics stay as buttons for an owner."""
     office = office_for(db, text)
     if office is None:
-        offer_topics(dispatcher, db, "utter_out_of_scope")
+        offer_topics(dispatcher, db, "utter_out_of_scope", person=True)
         return
     general = query.general_desk(db)
     dispatcher.utter_message(response="utter_out_of_scope_office", office=office, desk=general.name,
                              phone=facts.desk_phone(general.main_desk),
-                             buttons=program_buttons(query.topic_programs(db)))
+                             buttons=with_human_button(program_buttons(query.topic_programs(db))))
 
 
 def answer_elsewhere(dispatcher: CollectingDispatcher, db, place: Whereabouts) -> List[Dict[Text, Any]]:
@@ -163,6 +165,20 @@ def offer_desks_in_trouble(dispatcher: CollectingDispatcher, db, programs: List[
                              first_phone=facts.desk_phone(first.main_desk), second=second.name,
                              second_desk=second.main_desk.name, second_phone=facts.desk_phone(second.main_desk),
                              buttons=program_buttons([first, second]), json_message=programs_payload([first, second]))
+
+
+def offer_a_person_when_unclear_twice(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The second unclear turn in a row (this one and the user's message before it, judged by the same policy):
+    the last message also offers 「担当者に相談する」."""
+    users = [event for event in tracker.events if event.get("event") == "user"]
+    if len(users) < 2 or not dispatcher.messages:
+        return
+    previous = users[-2].get("parse_data") or {}
+    if understanding.read({**previous, "text": users[-2].get("text") or ""}).sure:
+        return
+    last = dispatcher.messages[-1]
+    if HUMAN_BUTTON not in (last.get("buttons") or []):
+        last["buttons"] = [*(last.get("buttons") or []), HUMAN_BUTTON]
 
 
 def answer_in_focus(dispatcher: CollectingDispatcher, current: Program, others: List[Program]) -> None:

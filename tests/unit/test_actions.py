@@ -85,10 +85,12 @@ def yen(value):
     return f"{value // 10_000:,}万円" if value >= 10_000 and value % 10_000 == 0 else f"{value:,}円"
 
 
-def run(action, text, intent, slots=None, entities=None, ranking=None, confidence=0.95):
+def run(action, text, intent, slots=None, entities=None, ranking=None, confidence=0.95, events=None):
+    """``events``: the tracker's earlier events (the latest user message is added after them)."""
     message = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or [],
                "intent_ranking": ranking or [{"name": intent, "confidence": confidence}]}
-    tracker = Tracker("test", slots or {}, message, [], False, None, {}, "action_listen")
+    history = [*(events or []), {"event": "user", "text": text, "parse_data": message}]
+    tracker = Tracker("test", slots or {}, message, history, False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
     result = Result(asyncio.run(_render(dispatcher.messages)), events)

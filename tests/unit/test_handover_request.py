@@ -21,6 +21,11 @@ SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=JST)
 PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}")
 
 
+@pytest.fixture(autouse=True)
+def knowledge_store(kb_url, monkeypatch):
+    monkeypatch.setenv("KNOWLEDGE_DB_URL", kb_url)
+
+
 @pytest.fixture
 def store(review_url, monkeypatch):
     monkeypatch.setenv("REVIEW_DB_URL", review_url)
@@ -62,3 +67,39 @@ def test_nobody_on_duty_within_hours_and_no_program_gives_the_general_desk(db, s
     assert handover_of(result)["state"] == "unavailable"
     assert PHONE.findall(result.text)[0] == facts.desk_phone(query.general_desk(db).main_desk)
     assert store.active("test") is None
+
+
+# ---- where 「担当者に相談する」 is offered ------------------------------------------------------------------------------
+
+HUMAN = {"title": "担当者に相談する", "payload": "/request_human"}
+
+
+def user_event(text, intent, confidence):
+    parse = {"text": text, "intent": {"name": intent, "confidence": confidence},
+             "intent_ranking": [{"name": intent, "confidence": confidence}], "entities": []}
+    return {"event": "user", "text": text, "parse_data": parse}
+
+
+def test_the_second_unclear_turn_in_a_row_offers_a_person_and_the_first_does_not():
+    from bot.actions.unsure_actions import ActionFallback
+
+    first = run(ActionFallback(), "えーと、あれです", "greet", confidence=0.2)
+    assert HUMAN not in first.buttons
+    second = run(ActionFallback(), "その、なんというか", "greet", confidence=0.2,
+                 events=[user_event("えーと、あれです", "greet", 0.2)])
+    assert second.buttons[-1] == HUMAN
+    after_a_clear_one = run(ActionFallback(), "その、なんというか", "greet", confidence=0.2,
+                            events=[user_event("こんにちは", "greet", 0.98)])
+    assert HUMAN not in after_a_clear_one.buttons
+
+
+def test_the_out_of_scope_answer_and_a_thumbs_down_offer_a_person(review_url, monkeypatch):
+    from bot.actions.feedback import ActionFeedback
+    from bot.actions.unsure_actions import ActionFallback
+
+    monkeypatch.setenv("REVIEW_DB_URL", review_url)
+    assert HUMAN in run(ActionFallback(), "今日は寒いですね", "out_of_scope").buttons
+    assert HUMAN in run(ActionFallback(), "給料が払われない", "out_of_scope").buttons
+    down = run(ActionFeedback(), '/feedback{"turn": "abc", "rating": "down"}', "feedback",
+               entities=[{"entity": "turn", "value": "abc"}, {"entity": "rating", "value": "down"}])
+    assert down.buttons == [HUMAN]
