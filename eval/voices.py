@@ -10,7 +10,9 @@ owners write, never the training data or the code), each file by another writer;
 - ``out_of_scope``: no program recommended or offered except the general desk, and no desk's phone but the general
   desk's;
 - ``other_prefecture``: no program presented as applying (no program card, no desk phone but the general desk's),
-  and the reply says that the programs are for businesses in the prefecture (県内).
+  and the reply says that the programs are for businesses in the prefecture (県内);
+- ``person``: the reply answers a request for a person (it carries ``custom.handover``: queued, or unavailable with
+  the desk to call); ``not_person``: it does not (「これってAI？」 only asks who answers).
 
 Two-turn conversations (dialect places and follow-ups) pass when the second reply holds every string the writer
 copied from the guide and no contact of another program.
@@ -78,6 +80,11 @@ def programs_of(messages: List[Dict[str, Any]]) -> List[int]:
     return [p["section"] for m in messages for p in (m.get("custom") or {}).get("programs", [])]
 
 
+def handover_of(messages: List[Dict[str, Any]]) -> Optional[str]:
+    """The ``custom.handover`` state of the reply, if any."""
+    return next((m["custom"]["handover"]["state"] for m in messages if "handover" in (m.get("custom") or {})), None)
+
+
 def text_of(messages: List[Dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
 
@@ -87,6 +94,11 @@ def judge_first(case: First, messages: List[Dict[str, Any]], general: int, phone
     from eval.desk import PHONE
 
     programs, text = programs_of(messages), text_of(messages)
+    if case.expect in ("person", "not_person"):
+        state = handover_of(messages)
+        if (state is not None) == (case.expect == "person"):
+            return None
+        return "not answered as a request for a person" if state is None else f"answered as one ({state})"
     others = [phone for phone in PHONE.findall(text) if phone not in phones.get(general, set())]
     if case.expect == "program":
         right = {case.section, *case.also}
