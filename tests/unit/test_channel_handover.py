@@ -185,6 +185,23 @@ def test_a_held_message_too_long_for_staff_is_refused_politely_and_not_stored(st
     assert stored(store, handover.id) == []
 
 
+def test_a_held_message_streamed_is_answered_in_rasas_stream_shape(store):
+    sender = web_sender()
+    handover = store.request(sender, "rest")
+    store.take(handover.id, "sato", "佐藤")
+
+    async def talk() -> Tuple[int, str]:
+        async with serving(RestInput()) as (_, url), aiohttp.ClientSession() as session:
+            async with session.post(f"{url}/webhooks/rest/webhook?stream=true",
+                                    json={"sender": sender, "message": "こんにちは"}) as answer:
+                return answer.status, await answer.text()
+
+    status, body = asyncio.run(talk())
+    assert status == 200 and [json.loads(line) for line in body.splitlines()] == [
+        {"recipient_id": sender, "custom": {"handover": {"state": "connected", "staff": "佐藤"}}}]
+    assert stored(store, handover.id) == ["こんにちは"]
+
+
 def test_without_a_store_every_message_reaches_rasa(store):
     handover_link.use_store(None)
     rasa, sender = Rasa(), web_sender()
