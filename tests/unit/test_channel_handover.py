@@ -53,13 +53,6 @@ def store(tmp_path, monkeypatch) -> Iterator[HandoverStore]:
     handover_link.use_store(None)
 
 
-@pytest.fixture(autouse=True)
-def many_servers(monkeypatch):
-    """Sanic rewrites its own methods when an app starts (TouchUp); its test mode lets several apps start in one
-    process."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
-
-
 @pytest.fixture(scope="module")
 def stub():
     api = LineApiStub()
