@@ -214,6 +214,12 @@ class Settings(BaseSettings):
                               "staff and outcome stay for the figures)")
     callback_retention_days: int = Field(
         30, ge=1, description="call-back requests done longer ago than this are deleted")
+    # How fast a staff message reaches the user (the web chat's stream and the LINE pushes read the shared database
+    # this often; the target is 1 s at p95) against the database's load: one small indexed query per open web chat
+    # stream and one claim per Rasa process per interval.
+    handover_delivery_interval_seconds: float = Field(
+        0.5, ge=0.05, le=60, description="how often (seconds) each Rasa process looks for staff messages to deliver "
+                                         "(web chat streams, LINE pushes) and for waits that timed out")
 
     # -- the staff console (console/).
     # Read once, when the console starts on a database without any staff account (console/__main__.py).

@@ -14,6 +14,11 @@ Shaped like Rasa's own channels (telegram.py, facebook.py):
 - ``LineApi``: one Messaging API client per process, made on first use inside the running event loop (its
   aiohttp session belongs to that loop), reused for every event and closed when the server stops.
 
+While a person holds the conversation (a queued or connected handover), a user's message does not reach Rasa: it is
+stored for staff (bot/channels/hold.py); a queued user is answered with their place and the expected wait (with the
+event's reply token), a connected one gets nothing (the person answers). What staff write is pushed by the process's
+handover worker (bot/channels/handover_worker.py, bot/channels/line_push.py), which the channel starts.
+
 A turn that would send nothing (the action server down, refusing or too slow, or the turn failed) is answered with
 the polite fallback naming the general desk (bot/channels/unavailable.py), in the same Reply API call.
 
@@ -43,7 +48,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import rate_limited, unavailable
+from bot.channels import handover_worker, rate_limited, unavailable
+from bot.channels.hold import hold
 from bot.channels.line_render import render
 from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
@@ -221,6 +227,8 @@ class LineInput(InputChannel):
         async def close_client(*_: Any) -> None:
             await self.close()
 
+        handover_worker.run_with(webhook, self.line_api)  # stopped before the client is closed
+
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -284,6 +292,8 @@ class LineInput(InputChannel):
                 await self._tell_rate_limited(event, user_id, app)
             return
         try:
+            if await self._held(event, text, user_id):
+                return
             await self._show_loading(event, user_id)
             output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
             try:
@@ -299,6 +309,19 @@ class LineInput(InputChannel):
             raise
         except Exception:  # a failed event must not take the webhook down; it is logged with its id
             logger.exception("line.event.failed", extra={"event_id": event_id})
+
+    async def _held(self, event: Any, text: Text, user_id: Text) -> bool:
+        """Whether a person holds the conversation (the message then goes to them, not to Rasa); a queued user is
+        told their place, with the event's reply token."""
+        held = await hold(user_id, text, key=getattr(event, "webhook_event_id", None))
+        if held is None:
+            return False
+        if held.worth_sending:
+            output = LineOutput(self.line_api, reply_token=getattr(event, "reply_token", None), turn=True)
+            for reply in held.replies:
+                await output.send_response(user_id, reply)
+            await output.flush(user_id)
+        return True
 
     async def _tell_rate_limited(self, event: Any, user_id: Text, app: Any) -> None:
         """``utter_rate_limited``, as the reply to this event (pushed if its token has expired). Never raises."""

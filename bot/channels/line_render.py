@@ -1,4 +1,7 @@
-"""The reply contract (text, buttons, custom.programs) as LINE messages, within LINE's limits.
+"""The reply contract (text, buttons, custom.programs, custom.handover) as LINE messages, within LINE's limits.
+
+A handover's state (``custom.handover``, handover/contract.py) is shown in words (contract.describe) when nothing
+else in the replies says it: LINE shows no status line, only messages.
 
 Limits (LINE Messaging API): at most 5 messages per Reply API call; text at most 5000 UTF-16 code
 units; at most 13 quick-reply items with labels of at most 20 characters; a Flex carousel of at
@@ -19,6 +22,8 @@ from linebot.v3.messaging import (
     QuickReplyItem,
     TextMessage,
 )
+
+from handover import contract
 
 MAX_MESSAGES = 5
 MAX_TEXT_UNITS = 5000
@@ -131,6 +136,9 @@ def render(replies: List[Dict[Text, Any]]) -> List[Message]:
 
     Nothing (an empty list: nothing is sent) when the turn has no text and no programs."""
     texts = [r["text"] for r in replies if r.get("text")]
+    if not texts:  # a handover's state alone: in words
+        texts = [contract.describe(state) for state in map(contract.state_of, (r.get("custom") for r in replies))
+                 if state is not None]
     buttons = [b for r in replies for b in r.get("buttons") or []]
     turn = feedback_turn(replies)
     if turn:

@@ -25,6 +25,11 @@ since a client chooses its sender ids freely; in production nginx limits per add
 proxy on this machine, the tests) is not counted, unless it is one of ``ASSISTANT_TRUSTED_PROXIES`` (addresses or
 networks): then the client it names in ``X-Forwarded-For`` is (console/auth.py decides whom to believe).
 
+While a person holds the conversation (a queued or connected handover), a message does not reach Rasa: it is
+stored for staff and answered with the handover's state (bot/channels/hold.py), after the limits above. What
+staff write comes back through ``GET /webhooks/rest/events`` (server-sent events, bot/channels/events.py). Each
+process also runs the handover worker (bot/channels/handover_worker.py), which times out waiting users.
+
 Rasa loads a channel it does not know by its module path, so the credentials files name it
 ``bot.channels.rest.RestInput:`` instead of ``rest:`` (``rasa.core.run._create_single_channel``).
 """
@@ -46,7 +51,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.channels import rate_limited, unavailable
+from bot.channels import handover_worker, rate_limited, unavailable
+from bot.channels.events import EventStreams
+from bot.channels.hold import Held, hold
 from bot.channels.seen_events import SeenEvents
 from bot.limits import stored_message
 from bot.sender_limits import SenderLimiter, Verdict
@@ -181,6 +188,16 @@ async def stored_answer(app: Any, sender: Text, message_id: Text) -> Optional[Li
     return collector.messages
 
 
+def held_answer(sender: Text, held: Held, streaming: bool) -> HTTPResponse:
+    """The held message's answer in the channel's usual shape: a JSON list of messages, or for ``?stream=true``
+    one JSON message per line, as Rasa streams them."""
+    messages = [{"recipient_id": sender, **reply} for reply in held.replies]
+    if streaming:
+        return response.text("".join(json.dumps(message) + "\n" for message in messages),
+                             content_type="text/event-stream")
+    return response.json(messages)
+
+
 class CountingQueueOutputChannel(rest.QueueOutputChannel):
     """Rasa's collector for ``?stream=true``, counting what it streams (a queue cannot be looked into)."""
 
@@ -247,6 +264,9 @@ class RestInput(rest.RestInput):
         async def close_shared_state(*_: Any) -> None:
             await message_limits.shared.close()
 
+        EventStreams().add_route(webhook)
+        handover_worker.run_with(webhook)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -267,6 +287,9 @@ class RestInput(rest.RestInput):
             verdict = await message_limits.check(request, sender)
             if not verdict.allowed:
                 return await refused(app, sender, verdict)
+            held = await hold(sender, text, key=message_id)
+            if held is not None:
+                return held_answer(sender, held, streaming)
             answer = never_silent(on_new_message, app)
             if streaming:
                 return response.stream(self.stream_response(answer, text, sender, self.name(), metadata),

@@ -23,6 +23,15 @@
  *
  * The conversation (sender id, messages, feedback given) is kept in localStorage so it survives page reloads. When
  * storage is blocked or full the chat keeps working in memory and says that the conversation will not be kept.
+ *
+ * A person (handover): a reply whose custom.handover says "queued" or "connected" means a staff member has, or will
+ * take, the conversation. The widget then opens an EventSource on the REST channel's /webhooks/rest/events (server-
+ * sent events; bot/channels/events.py) and shows what staff write as it arrives, without the user sending anything:
+ * their text (as text, like everything else) under their name, and program cards as the assistant's are drawn. The
+ * state is shown in Japanese in a status line above the log (place in line and expected wait; who answers) and, when
+ * it changes, in the log (also "ended", and "unavailable" with the next staffed time). The state and the id of the
+ * last event shown are kept with the conversation, so a reload reopens the stream where it stopped; the browser
+ * reconnects a broken stream by itself from the same id. The stream is closed when the handover ends.
  */
 (function () {
   "use strict";
@@ -30,7 +39,9 @@
     timeoutMs: 20000 };
   var config = Object.assign({}, DEFAULTS, window.aomoriChatConfig || {});
   var timeoutMs = Number(config.timeoutMs) > 0 ? Number(config.timeoutMs) : DEFAULTS.timeoutMs;
-  var endpoint = String(config.serverUrl).replace(/\/+$/, "") + "/webhooks/rest/webhook";
+  var server = String(config.serverUrl).replace(/\/+$/, "");
+  var endpoint = server + "/webhooks/rest/webhook";
+  var eventsEndpoint = server + "/webhooks/rest/events";
   var MAX_ENTRIES = 200;
 
   var TEXT = {
@@ -39,8 +50,46 @@
     timeout: "回答に時間がかかっているため、いったん中断しました。お手数ですが、「再送信」を押してもう一度お試しください。",
     failed: "接続できませんでした。通信状態をご確認のうえ、「再送信」を押してもう一度お試しください。",
     noStorage: "このブラウザーでは会話を保存できないため、ページを閉じたり移動したりすると会話の内容は消えます。",
-    cleared: "会話を消去しました。"
+    cleared: "会話を消去しました。",
+    placeholder: "お困りごとを入力（Enterで送信、Shift+Enterで改行）",
+    placeholderStaff: "担当者へのメッセージを入力（Enterで送信、Shift+Enterで改行）"
   };
+
+  // custom.handover (handover/contract.py), in the same words as the server's own texts.
+  var WEEKDAYS = "日月火水木金土";
+  function waitMinutes(seconds) { return Math.max(1, Math.ceil((Number(seconds) || 0) / 60)); }
+  function japanTime(iso) {
+    var ms = Date.parse(iso);
+    if (isNaN(ms)) return "";
+    var t = new Date(ms + 9 * 3600 * 1000);  // Japan time (no daylight saving), read with the UTC getters
+    var minutes = ("0" + t.getUTCMinutes()).slice(-2);
+    return (t.getUTCMonth() + 1) + "月" + t.getUTCDate() + "日（" + WEEKDAYS[t.getUTCDay()] + "）" + t.getUTCHours() +
+      "時" + minutes + "分";
+  }
+  var HANDOVER = {
+    queued: function (h) {
+      return "担当者におつなぎするまでお待ちください。現在" + h.position + "番目で、待ち時間の目安は約" +
+        waitMinutes(h.wait_seconds) + "分です。";
+    },
+    connected: function (h) { return "担当の" + h.staff + "がお話を伺います。ご用件をお書きください。"; },
+    ended: function () { return "担当者との会話を終了しました。ここからは再びアシスタントがお答えします。"; },
+    unavailable: function (h) {
+      var when = japanTime(h.next_staffed);
+      return "ただいま担当者におつなぎできません。" + (when ? "次に担当者が対応できるのは" + when + "からです。" : "") +
+        (h.callback ? "折り返しのご連絡をご希望でしたら、お知らせください。" : "");
+    }
+  };
+  var HANDOVER_LINE = {  // the status line above the log, while a person has or will take the conversation
+    queued: function (h) {
+      return "担当者の順番待ち：" + h.position + "番目（目安 約" + waitMinutes(h.wait_seconds) + "分）";
+    },
+    connected: function (h) { return "担当者（" + h.staff + "）が対応しています"; }
+  };
+  function handoverOf(custom) {
+    var h = custom && typeof custom === "object" ? custom.handover : null;
+    return h && typeof h === "object" && HANDOVER.hasOwnProperty(h.state) ? h : null;
+  }
+  function isActive(h) { return !!h && (h.state === "queued" || h.state === "connected"); }
 
   /* ---- storage: every access guarded, the chat works in memory when it fails ---- */
 
@@ -51,7 +100,7 @@
 
   function newState() {
     return { sender: "web-" + Math.random().toString(36).slice(2) + Date.now().toString(36), entries: [],
-      open: false };
+      open: false, handover: null, lastEventId: 0 };
   }
 
   function readSaved() {
@@ -60,13 +109,18 @@
     try { raw = storage.getItem(config.storageKey); } catch (e) { storageWorks = false; return null; }
     try {
       var saved = JSON.parse(raw);
-      if (saved && typeof saved.sender === "string" && Array.isArray(saved.entries)) return saved;
+      if (saved && typeof saved.sender === "string" && Array.isArray(saved.entries)) {
+        saved.handover = isActive(saved.handover) ? saved.handover : null;
+        saved.lastEventId = Number(saved.lastEventId) > 0 ? Number(saved.lastEventId) : 0;
+        return saved;
+      }
     } catch (e) { /* a damaged saved conversation is simply not restored */ }
     return null;
   }
 
   function writeSaved(entries) {
-    storage.setItem(config.storageKey, JSON.stringify({ sender: state.sender, open: state.open, entries: entries }));
+    storage.setItem(config.storageKey, JSON.stringify({ sender: state.sender, open: state.open, entries: entries,
+      handover: state.handover, lastEventId: state.lastEventId }));
   }
 
   function save() {
@@ -146,6 +200,12 @@
     ".ac-msg{max-width:85%;width:fit-content;padding:8px 10px;border-radius:10px;white-space:pre-wrap;",
     "overflow-wrap:anywhere}",
     ".ac-bot{background:#fff;border:1px solid #c5c9d6}.ac-user{background:#00467f;color:#fff;margin-left:auto}",
+    ".ac-staff{background:#fff;border:2px solid #1f6f43}.ac-who{display:block;font-size:12px;color:#1f6f43;",
+    "font-weight:bold;margin:0 0 2px}",
+    ".ac-system{max-width:100%;margin:8px auto;padding:6px 10px;background:#eef1f5;border:1px dashed #767676;",
+    "border-radius:8px;font-size:13px;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".ac-handover{margin:0;padding:6px 12px;background:#e8f3ec;border-bottom:1px solid #1f6f43;font-size:13px;",
+    "color:#1a1a1a}",
     ".ac-buttons{display:flex;flex-wrap:wrap;gap:6px;margin:6px 0 0}",
     ".ac-buttons button{border:1px solid #00467f;background:#fff;color:#00467f;border-radius:18px;padding:4px 12px;",
     "min-height:36px;font:inherit;text-align:left;max-width:100%;overflow-wrap:anywhere;cursor:pointer}",
@@ -220,6 +280,11 @@
   var note = el("p", "ac-note", TEXT.noStorage);
   note.hidden = true;
 
+  // While a person has or will take the conversation: who, or the place in line (announced politely).
+  var handoverLine = el("p", "ac-handover");
+  handoverLine.setAttribute("role", "status");
+  handoverLine.hidden = true;
+
   var log = el("div", "ac-log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
@@ -238,11 +303,11 @@
   input.rows = 2;
   input.maxLength = 1000;
   input.setAttribute("aria-label", "メッセージ");
-  input.placeholder = "お困りごとを入力（Enterで送信、Shift+Enterで改行）";
+  input.placeholder = TEXT.placeholder;
   var send = el("button", "ac-send", "送信");
   send.type = "submit";
   form.append(input, send);
-  panel.append(head, confirmBox, note, log, statusbar, form);
+  panel.append(head, confirmBox, note, handoverLine, log, statusbar, form);
   root.append(launcher, panel);
 
   /* ---- rendering: one finished node per entry ---- */
@@ -306,13 +371,28 @@
     return node;
   }
 
+  function staffBubble(entry) {
+    var name = entry.staff ? String(entry.staff) : "";
+    var node = el("div", "ac-msg ac-staff");
+    var who = el("span", "ac-who", name ? "担当者（" + name + "）" : "担当者");
+    node.append(who, el("span", "ac-sr", "："), document.createTextNode(entry.text));
+    return node;
+  }
+
   function entryNode(entry) {
     var node = el("div", "ac-entry");
     if (entry.from === "user") {
       node.append(bubble("ac-user", "あなた：", entry.text));
       return node;
     }
-    if (entry.text) node.append(bubble("ac-bot", "アシスタント：", entry.text));
+    if (entry.from === "system") {
+      var notice = el("p", "ac-system");
+      notice.append(el("span", "ac-sr", "お知らせ："), document.createTextNode(entry.text));
+      node.append(notice);
+    } else if (entry.from === "staff") {
+      if (entry.text) node.append(staffBubble(entry));
+      else node.append(el("span", "ac-who", entry.staff ? "担当者（" + entry.staff + "）" : "担当者"));
+    } else if (entry.text) node.append(bubble("ac-bot", "アシスタント：", entry.text));
     (entry.programs || []).forEach(function (program) { node.append(card(program)); });
     if (entry.buttons && entry.buttons.length) {
       var row = el("div", "ac-buttons");
@@ -367,6 +447,15 @@
     })[0];
     var entries = [];
     messages.forEach(function (m) {
+      var h = m ? handoverOf(m.custom) : null;
+      if (h) {  // a person has, will take, or no longer has the conversation
+        var notice = handoverNotice(h, m.text);
+        if (notice) {
+          notice.buttons = m.buttons || [];
+          entries.push(notice);
+        }
+        return;
+      }
       if (m && (m.text || (m.buttons && m.buttons.length))) {
         entries.push({ from: "bot", text: m.text || "", buttons: m.buttons || [] });
       }
@@ -459,6 +548,79 @@
     if (!state.entries.length && !busy && failed === null) request("/greet");
   }
 
+  /* ---- a person: the handover's state and the stream of what staff write ---- */
+
+  var stream = null;       // the EventSource while a person has, or will take, the conversation
+  var reopenTimer = null;  // reopens a stream the server refused or closed for good, while it is still needed
+
+  function showHandover() {
+    var h = state.handover;
+    handoverLine.hidden = !isActive(h);
+    handoverLine.textContent = isActive(h) ? HANDOVER_LINE[h.state](h) : "";
+    input.placeholder = isActive(h) && h.state === "connected" ? TEXT.placeholderStaff : TEXT.placeholder;
+  }
+
+  // The new state h: remembered, shown in the status line, and the entry for the log when it is news (a new state,
+  // or a new place in line), else null. text: the server's words for it, when it sent any.
+  function handoverNotice(h, text) {
+    var before = state.handover;
+    var news = !before || before.state !== h.state || (h.state === "queued" && before.position !== h.position);
+    state.handover = isActive(h) ? h : null;
+    save();
+    showHandover();
+    if (isActive(h)) openStream(); else closeStream();
+    if (!news) return null;
+    return { from: "system", text: text || HANDOVER[h.state](h) };
+  }
+
+  function onStreamMessage(e) {
+    var data;
+    try { data = JSON.parse(e.data); } catch (err) { return; }
+    var id = Number(data && data.id);
+    if (!(id > state.lastEventId)) return;  // shown already (a reconnect may repeat the last one)
+    state.lastEventId = id;
+    var custom = data.custom && typeof data.custom === "object" ? data.custom : {};
+    var programs = Array.isArray(custom.programs) ? custom.programs : [];
+    var h = handoverOf(custom);
+    var entry = null;
+    if (data.author === "staff") {
+      entry = { from: "staff", staff: typeof data.staff === "string" ? data.staff : "",
+        text: typeof data.text === "string" ? data.text : "", programs: programs };
+      if (!entry.text && !programs.length) entry = null;
+    } else if (h) {
+      entry = handoverNotice(h, typeof data.text === "string" ? data.text : "");
+      if (entry && programs.length) entry.programs = programs;
+    } else if (typeof data.text === "string" && data.text) {
+      entry = { from: "system", text: data.text, programs: programs };
+    }
+    if (entry) add(entry); else save();
+  }
+
+  function openStream() {
+    if (stream || typeof EventSource !== "function") return;
+    clearTimeout(reopenTimer);
+    var url = eventsEndpoint + "?sender=" + encodeURIComponent(state.sender) + "&after=" + state.lastEventId;
+    var mine = stream = new EventSource(url);
+    mine.addEventListener("message", onStreamMessage);
+    mine.addEventListener("idle", function () {
+      // Nothing more will come: no person has, or will take, the conversation any longer.
+      if (isActive(state.handover)) { state.handover = null; save(); showHandover(); }
+      closeStream();
+    });
+    mine.addEventListener("error", function () {
+      // A broken connection is retried by the browser itself (with the last id); a refusal closes the source.
+      if (mine.readyState !== 2 || stream !== mine) return;
+      stream = null;
+      if (isActive(state.handover)) reopenTimer = setTimeout(openStream, 10000);
+    });
+  }
+
+  function closeStream() {
+    clearTimeout(reopenTimer);
+    if (stream) stream.close();
+    stream = null;
+  }
+
   /* ---- opening, closing, clearing ---- */
 
   function setOpen(open) {
@@ -487,8 +649,10 @@
     failed = null;
     retry.hidden = true;
     forget();
+    closeStream();
     state = newState();
     state.open = true;
+    showHandover();
     while (log.firstChild) log.removeChild(log.firstChild);
     hideConfirm();
     save();
@@ -530,6 +694,8 @@
   state.entries.forEach(function (entry) { log.appendChild(entryNode(entry)); });
   note.hidden = storageWorks;
   document.body.append(root);
+  showHandover();
+  if (isActive(state.handover)) openStream();  // a reload while a person has the conversation
   if (state.open) {
     panel.hidden = false;
     root.classList.add("ac-is-open");

@@ -1,0 +1,110 @@
+"""The handover worker: one background loop per Rasa process, for what no user message triggers.
+
+Every ``HANDOVER_DELIVERY_INTERVAL_SECONDS`` it
+
+- times out queued handovers nobody took in time (handover/store.py ``expire_queued``, which adds the system message
+  telling the user that the wait timed out and offering a call back: contract.TIMED_OUT_TEXT with the
+  ``unavailable`` state). Web chat users get it on their event stream (bot/channels/events.py), LINE users by the
+  push below. Every process may do it: each expiry is one conditional UPDATE, so two processes never expire one
+  handover twice;
+- in a process with the LINE channel, pushes staff's and system messages to LINE users (bot/channels/line_push.py).
+
+Both channels start it (the REST channel, which every process has, and the LINE channel, which adds the pushes): the
+first to start makes the process's one worker (kept on the Sanic app), and it stops before the server stops, before
+the LINE client is closed. A round that fails is logged and the next one runs as usual.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Any, Optional
+
+from sanic import Blueprint
+
+from bot.channels import handover_link, line_push
+from common.settings import settings
+
+logger = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 10.0  # a round in progress (a push) may finish this long when the server stops
+
+
+class HandoverWorker:
+    def __init__(self, interval: Optional[float] = None, name: Optional[str] = None) -> None:
+        self.interval = settings().handover_delivery_interval_seconds if interval is None else interval
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.line_api: Any = None  # bot/channels/line.py LineApi, when the process has the LINE channel
+        self._task: Optional[asyncio.Task] = None
+        self._stopping: Optional[asyncio.Event] = None
+
+    def deliver_line_with(self, line_api: Any) -> None:
+        self.line_api = line_api
+
+    def start(self) -> None:
+        """Start the loop in the running event loop (once; a second call does nothing)."""
+        if self._task is None:
+            self._stopping = asyncio.Event()
+            self._task = asyncio.create_task(self._run(), name="handover-worker")
+
+    async def stop(self) -> None:
+        """End the loop: the round in progress may finish (for a while), then it is cancelled."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        assert self._stopping is not None
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        assert self._stopping is not None
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("handover.worker.failed")
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def run_once(self, now: Any = None) -> None:
+        """One round: time out waiting users, push to LINE users. ``now`` (for tests): the moment of both."""
+        if not handover_link.connected():
+            return
+        store = await asyncio.to_thread(handover_link.store)
+        if store is None:
+            return
+        await asyncio.to_thread(store.expire_queued, now)
+        if self.line_api is not None:
+            await line_push.deliver(store, self.line_api.api(), self.name, now)
+
+
+def worker_of(app: Any) -> HandoverWorker:
+    """The process's worker, kept on the Sanic app (made on first use)."""
+    worker = getattr(app.ctx, "handover_worker", None)
+    if worker is None:
+        worker = app.ctx.handover_worker = HandoverWorker()
+    return worker
+
+
+def run_with(blueprint: Blueprint, line_api: Any = None) -> None:
+    """Run the process's worker while the server that mounts ``blueprint`` runs; with ``line_api``, it pushes to
+    LINE users too."""
+
+    @blueprint.listener("after_server_start")
+    async def start_handover_worker(app: Any, *_: Any) -> None:
+        worker = worker_of(app)
+        if line_api is not None:
+            worker.deliver_line_with(line_api)
+        worker.start()
+
+    @blueprint.listener("before_server_stop")
+    async def stop_handover_worker(app: Any, *_: Any) -> None:
+        await worker_of(app).stop()
