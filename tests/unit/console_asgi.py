@@ -4,12 +4,13 @@ No socket and no second process: requests go through the app's whole path (middl
 same-site rule, the handlers, its store thread pool) on an event loop of its own, in a thread, so that tests stay
 plain functions and ``caplog`` sees every log record the console makes. Each app has a name of its own.
 
-Sanic rewrites some of its own class's methods when an app starts ("touch-up": the signal dispatches no app uses
-are compiled out), from their source; a second start in one process then rewrites the rewritten method and fails
-(tests/unit/test_console_concurrency.py runs its console as a process of its own for this reason). Sanic's test
-mode rewrites from the original each time: this module keeps the originals as Sanic's test mode expects, when it
-is imported (at collection, before any app in the test run has started), and turns test mode on while its apps
-start, so that apps started here, and by any other test before or after, each start from the original methods.
+Sanic rewrites some of its own classes' methods when an app starts ("touch-up": the signal dispatches no app
+uses are compiled out), from their source; a second start in one process then rewrites the rewritten method and
+fails (tests/unit/test_console_concurrency.py runs its console as a process of its own for this reason). Sanic's
+test mode rewrites from the original each time: this module keeps the originals where test mode expects them when
+it is imported (at collection, before any app of the test run has started), turns test mode on while its apps
+start, and puts the methods back as they were once its last app has stopped, so that a Sanic server another test
+starts afterwards, outside test mode, finds the originals it can rewrite.
 
 ``Browser`` keeps cookies like a browser of the console's own origin: it sends the session cookie back, and
 ``Origin`` on POSTs when told to (a page of another site sends its own).
@@ -32,6 +33,23 @@ from sanic.touchup import TouchUp
 for _target, _method in TouchUp._registry:  # what Sanic's test mode rewrites from (sanic/touchup/service.py)
     if not hasattr(_target, f"_{_method}"):
         setattr(_target, f"_{_method}", getattr(_target, _method))
+
+_running: List["Served"] = []   # apps of this module started and not yet stopped
+_before: Dict[Tuple[Any, str], Any] = {}  # the touched-up methods as they were when the first of them started
+
+
+def _remember_methods() -> None:
+    if not _running:
+        _before.clear()
+        _before.update({(target, name): (getattr(target, name), target.__dict__.get("__touched__"))
+                        for target, name in TouchUp._registry})
+
+
+def _restore_methods() -> None:
+    if not _running:
+        for (target, name), (method, touched) in _before.items():
+            setattr(target, name, method)
+            target.__touched__ = touched
 
 HOST = "console.test"
 ORIGIN = f"http://{HOST}"
@@ -75,9 +93,15 @@ class Served:
         return self.run(together(), timeout)
 
     async def _start(self) -> None:
+        _remember_methods()
+        _running.append(self)
         test_mode, Sanic.test_mode = Sanic.test_mode, True
         try:
             await self._lifespan_startup()
+        except BaseException:
+            _running.remove(self)
+            _restore_methods()
+            raise
         finally:
             Sanic.test_mode = test_mode
 
@@ -112,6 +136,9 @@ class Served:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
             self.loop.close()
+            if self in _running:
+                _running.remove(self)
+            _restore_methods()
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: Optional[Dict[str, str]] = None,
                       client: str = "127.0.0.1") -> Answer:
