@@ -2,9 +2,10 @@
 
 Candidates come from the Rasa server's /model/parse (its intent ranking, with the API token), the
 records, search and area filter from the knowledge store. The review page (/review, /api/review/...) reads
-the review log (``REVIEW_DB_URL``) through console/review_*.py. Everything needs a logged-in staff member's session
-(``GET /api/me`` names them); the login rules (accounts, expiry, logout, back-off, proxies, the Origin check on
-POSTs) are console/auth.py's.
+the review log (``REVIEW_DB_URL``) through console/review_*.py; the handover page (/handover, /api/handovers/...,
+/api/callbacks) the handover store in the same database, through console/handover_*.py. Everything needs a
+logged-in staff member's session (``GET /api/me`` names them); the login rules (accounts, expiry, logout,
+back-off, proxies, the Origin check on POSTs) are console/auth.py's.
 
 The store and the review log are read with synchronous SQLAlchemy, and search runs Sudachi: that work runs in a
 small thread pool of the app's, never on the event loop, so one staff member's slow search or export does not
@@ -29,6 +30,7 @@ from sanic.request import Request
 from bot.program_intents import is_program_intent, slug_of_intent
 from common.clients import Visitor, visitor
 from common.settings import MAX_MESSAGE_CHARS
+from console import handover_api
 from console.auth import (
     DEVICE_COOKIE,
     DEVICE_DAYS,
@@ -46,6 +48,7 @@ from console.review_filters import Filters, InvalidRequest
 from console.review_marks import set_mark
 from console.review_queue import DEFAULT_LIMIT, MAX_LIMIT, entry, options, program_names, queue
 from console.review_training import PROJECT_NLU, known_examples, training_export
+from handover.store import HandoverStore
 from knowledge import answers, query
 from knowledge.db import session
 from knowledge.locations import Location, find_location
@@ -108,9 +111,10 @@ def with_local_places(item: Dict[str, Any], area: Optional[str]) -> Dict[str, An
 
 def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str] = None,
                rasa_token: Optional[str] = None, name: str = "console", review_url: Optional[str] = None,
-               nlu_dir: Optional[Path] = PROJECT_NLU) -> Sanic:
+               nlu_dir: Optional[Path] = PROJECT_NLU, handovers: Optional[HandoverStore] = None) -> Sanic:
     """The console; ``review_url`` is the review log's database (default: ``REVIEW_DB_URL``), ``nlu_dir`` the
-    training data the YAML export leaves out what it already has of."""
+    training data the YAML export leaves out what it already has of, ``handovers`` the handover store (default: one
+    on ``review_url``, made at its first use)."""
     app = Sanic(name)
     app.static("/static", str(STATIC))
     pool = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix=f"{name}-store")
@@ -120,6 +124,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         """``work`` (store reads and writes, search, exports) in the app's thread pool, awaited: the event loop
         serves other requests meanwhile. Each call opens its own sessions: a session stays in one thread."""
         return await asyncio.get_running_loop().run_in_executor(pool, work)
+
+    stores: List[HandoverStore] = [handovers] if handovers is not None else []
+
+    def handover_store() -> HandoverStore:
+        """The handover store, made in a store thread at first use (its first use on a database migrates it)."""
+        if not stores:
+            stores.append(HandoverStore(review_url))
+        return stores[0]
 
     @app.listener("after_server_stop")
     async def stop_threads(app, loop):
@@ -278,6 +290,14 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
         if found is None:
             return response.json({"error": "no such program"}, status=404)
         return response.json(found)
+
+    # ---- the handover page: conversations handed to a person, and call-back requests (console/handover_api.py) ----
+
+    @app.get("/handover")
+    async def handover_page(request: Request):
+        return await staff_page(request, "handover.html")
+
+    handover_api.add_routes(app, off_loop, handover_store, db_url, rasa_url, rasa_token)
 
     # ---- the review page: the queue of turns to look at, marks, figures and exports ----
 
