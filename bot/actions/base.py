@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import turn_log, understanding, unsure
+from bot.actions import callback, turn_log, understanding, unsure
 from bot.actions.common import latest_text, store_session
 from bot.actions.program import recommend
 from knowledge import query
@@ -41,6 +41,9 @@ class AssistantAction(Action, ABC):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
             with store_session() as db:
+                taken = callback.take(dispatcher, tracker, db) if callback.awaiting(tracker) else None
+                if taken is not None:  # the call-back request just asked for (bot/actions/callback.py)
+                    return taken
                 reading = understanding.read(tracker.latest_message)
                 place = (whereabouts(db, latest_text(tracker))
                          if understanding.place_may_decide(tracker.latest_message) else None)

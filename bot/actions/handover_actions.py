@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import focus
+from bot.actions import callback, focus
 from bot.actions.base import AssistantAction
 from bot.actions.contract import programs_payload
 from bot.actions.followup import first_phone, say_hours
@@ -60,6 +60,19 @@ class ActionRequestHuman(AssistantAction):
         return events
 
 
+class ActionRequestCallback(AssistantAction):
+    """「折り返しの連絡を依頼する」: ask for the need and a contact (bot/actions/callback.py takes the answer)."""
+
+    def name(self) -> Text:
+        return "action_request_callback"
+
+    def review_kind(self, sections: List[int]) -> Optional[Text]:
+        return None  # personal data follows: this conversation's turns here are not for the review log
+
+    def answer(self, dispatcher, tracker: Tracker, db, domain) -> List[Dict[Text, Any]]:
+        return callback.ask(dispatcher)
+
+
 def say_queued(dispatcher: CollectingDispatcher, store: HandoverStore, handover_id: int) -> None:
     """The user's place in the queue and the expected wait, in whole minutes."""
     state = store.queued_state(handover_id)
@@ -74,12 +87,13 @@ def say_unavailable(dispatcher: CollectingDispatcher, db, spot: answers.Spot, ne
                     moment: datetime) -> None:
     """Nobody can take the conversation: the desk in focus by phone (its hours and card follow), and when staff are
     next here (within staffed hours with nobody on duty: that nobody is free now)."""
-    state = contract.custom(contract.unavailable(False, next_staffed))
+    state = contract.custom(contract.unavailable(True, next_staffed))
     if next_staffed <= moment:
         dispatcher.utter_message(response="utter_handover_nobody_free", desk=spot.name, phone=first_phone(spot),
-                                 json_message=state)
+                                 buttons=[callback.CALLBACK_BUTTON], json_message=state)
     else:
         dispatcher.utter_message(response="utter_handover_unavailable", next_staffed=facts.moment_text(next_staffed),
-                                 desk=spot.name, phone=first_phone(spot), json_message=state)
+                                 desk=spot.name, phone=first_phone(spot), buttons=[callback.CALLBACK_BUTTON],
+                                 json_message=state)
     if not say_hours(dispatcher, db, spot, moment):
         dispatcher.utter_message(json_message=programs_payload([spot.program], spot))

@@ -31,7 +31,7 @@ from review.masking.names import name_spans
 from review.masking.phones import phone_spans
 from review.masking.text import EMAIL, NAME, PHONE, Span, fold, replace_spans
 
-__all__ = ["EMAIL", "MAX_CHARS", "NAME", "PHONE", "mask", "mask_contacts"]
+__all__ = ["EMAIL", "MAX_CHARS", "NAME", "PHONE", "contacts_in", "mask", "mask_contacts"]
 
 # Characters of text (placeholders counting one) looked at; the rest is dropped.
 MAX_CHARS = KEPT_MESSAGE_CHARS  # what Rasa keeps of a message (common/settings.py): the review log's text
@@ -46,6 +46,15 @@ def _contact_spans(text: str) -> Tuple[List[Span], List[Span]]:
             chars[a:b] = "\x00" * (b - a)
         folded = "".join(chars)
     return emails, phone_spans(folded)
+
+
+def contacts_in(text: str) -> List[str]:
+    """The phone numbers and e-mail addresses in ``text``, as written, in order: what a call-back request is
+    reached by (the same detectors that mask them, so what is masked and what is read agree)."""
+    if not text:
+        return []
+    emails, phones = _contact_spans(text)
+    return [text[a:b] for a, b in sorted(emails + phones)]
 
 
 def mask_contacts(text: str) -> str:

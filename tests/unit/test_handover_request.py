@@ -54,7 +54,7 @@ def test_out_of_hours_the_desk_in_focus_answers_by_phone_with_the_next_staffed_t
         result = run(ActionRequestHuman(), "人につないでください", "request_human", slots={"program": "21"})
     state = handover_of(result)
     expected = hours.next_staffed(SATURDAY)
-    assert state == {"state": "unavailable", "callback": False,
+    assert state == {"state": "unavailable", "callback": True,
                      "next_staffed": expected.isoformat(timespec="seconds")}
     assert facts.moment_text(expected) in result.text
     assert facts.desk_phone(query.program(db, 21).main_desk) in result.text
@@ -103,3 +103,50 @@ def test_the_out_of_scope_answer_and_a_thumbs_down_offer_a_person(review_url, mo
     down = run(ActionFeedback(), '/feedback{"turn": "abc", "rating": "down"}', "feedback",
                entities=[{"entity": "turn", "value": "abc"}, {"entity": "rating", "value": "down"}])
     assert down.buttons == [HUMAN]
+
+
+# ---- call-back requests -------------------------------------------------------------------------------------------
+
+CALLBACK = {"title": "折り返しの連絡を依頼する", "payload": "/request_callback"}
+
+
+def asked_events():
+    return [user_event("/request_callback", "request_callback", 1.0)]
+
+
+def test_out_of_hours_offers_a_call_back_and_the_next_message_is_stored_for_staff(db, store, caplog):
+    from bot.actions.handover_actions import ActionRequestCallback
+    from bot.actions.unsure_actions import ActionFallback
+
+    with time_machine.travel(SATURDAY, tick=False):
+        unavailable = run(ActionRequestHuman(), "担当者と話したい", "request_human", slots={"program": "21"})
+    assert CALLBACK in unavailable.buttons and handover_of(unavailable)["callback"] is True
+    asking = run(ActionRequestCallback(), "/request_callback", "request_callback", slots={"program": "21"})
+    assert "電話番号またはメールアドレス" in asking.text and asking.slot("asked") == "callback"
+    caplog.set_level("DEBUG")
+    # whatever the NLU made of it, the message after the question is the request
+    saved = run(ActionFallback(), "店を息子に継がせたい件です。０９０－１２３４－５６７８ 佐藤", "out_of_scope",
+                slots={"program": "21", "asked": "callback"}, confidence=0.3, events=asked_events())
+    assert "受け付けました" in saved.text and saved.slot("asked") is None
+    [request] = store.callbacks()
+    assert request.contact == "０９０－１２３４－５６７８" and request.section == 21
+    assert "０９０" not in request.need and "継がせたい" in request.need
+    assert all("１２３４" not in record.getMessage() and "1234" not in record.getMessage()
+               for record in caplog.records)
+
+
+def test_a_request_without_a_contact_is_asked_again_and_can_be_given_up(store):
+    from bot.actions.unsure_actions import ActionFallback
+
+    again = run(ActionFallback(), "事業承継の相談です", "out_of_scope", slots={"asked": "callback"}, confidence=0.3)
+    assert "読み取れませんでした" in again.text and again.slot("asked") is None and not again.events
+    cancelled = run(ActionFallback(), "やめます", "goodbye", slots={"asked": "callback"}, confidence=0.3)
+    assert "取りやめました" in cancelled.text and cancelled.events and cancelled.slot("asked") is None
+    assert store.callbacks() == []
+
+
+def test_another_question_after_the_call_back_question_is_answered_as_usual(db, store):
+    from bot.actions.program_actions import ActionRecommendProgram
+
+    result = run(ActionRecommendProgram(), "人を採用したい", "program_human_resources", slots={"asked": "callback"})
+    assert facts.desk_phone(query.program(db, 2).main_desk) in result.text and store.callbacks() == []
