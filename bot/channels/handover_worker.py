@@ -7,7 +7,9 @@ Every ``HANDOVER_DELIVERY_INTERVAL_SECONDS`` it
   ``unavailable`` state). Web chat users get it on their event stream (bot/channels/events.py), LINE users by the
   push below. Every process may do it: each expiry is one conditional UPDATE, so two processes never expire one
   handover twice;
-- in a process with the LINE channel, pushes staff's and system messages to LINE users (bot/channels/line_push.py).
+- in a process with the LINE channel, pushes staff's and system messages to LINE users (bot/channels/line_push.py);
+- at most once an hour, applies retention: call-back requests done ``CALLBACK_RETENTION_DAYS`` ago and handovers
+  older than ``HANDOVER_RETENTION_DAYS`` are deleted (their contacts are personal data), without a cron job.
 
 Both channels start it (the REST channel, which every process has, and the LINE channel, which adds the pushes): the
 first to start makes the process's one worker (kept on the Sanic app), and it stops before the server stops, before
@@ -19,6 +21,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from typing import Any, Optional
 
 from sanic import Blueprint
@@ -29,6 +32,7 @@ from common.settings import settings
 logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0  # a round in progress (a push) may finish this long when the server stops
+PRUNE_EVERY_SECONDS = 3600.0  # retention is applied at most this often per process
 
 
 class HandoverWorker:
@@ -38,6 +42,7 @@ class HandoverWorker:
         self.line_api: Any = None  # bot/channels/line.py LineApi, when the process has the LINE channel
         self._task: Optional[asyncio.Task] = None
         self._stopping: Optional[asyncio.Event] = None
+        self._pruned_at: Optional[float] = None  # time.monotonic() of the last retention round; None: not yet
 
     def deliver_line_with(self, line_api: Any) -> None:
         self.line_api = line_api
@@ -84,6 +89,10 @@ class HandoverWorker:
         await asyncio.to_thread(store.expire_queued, now)
         if self.line_api is not None:
             await line_push.deliver(store, self.line_api.api(), self.name, now)
+        if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            self._pruned_at = time.monotonic()
+            await asyncio.to_thread(store.prune_callbacks, now)
+            await asyncio.to_thread(store.prune_handovers, now)
 
 
 def worker_of(app: Any) -> HandoverWorker:

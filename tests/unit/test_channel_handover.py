@@ -466,3 +466,18 @@ def test_the_web_chat_writes_no_html_from_a_message():
     script = (ROOT / "webchat" / "static" / "assistant-chat.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser", "createContextualFragment"):
         assert sink not in script, sink
+
+
+def test_the_worker_applies_retention_once_an_hour_without_a_cron_job(store):
+    done_at = datetime.now(UTC) - timedelta(days=400)
+    request = store.add_callback("web-retention", "rest", 21, "事業承継の相談", "090-0000-1111", now=done_at)
+    store.set_callback_status(request.id, "in_progress", now=done_at)
+    store.set_callback_status(request.id, "done", now=done_at)
+    worker = HandoverWorker(interval=0.05, name="unit")
+    asyncio.run(worker.run_once())
+    assert store.callbacks() == []
+    later = store.add_callback("web-retention", "rest", 21, "事業承継の相談", "090-0000-2222", now=done_at)
+    store.set_callback_status(later.id, "in_progress", now=done_at)
+    store.set_callback_status(later.id, "done", now=done_at)
+    asyncio.run(worker.run_once())  # within the hour: the next retention round is later
+    assert [c.id for c in store.callbacks()] == [later.id]
