@@ -86,14 +86,16 @@ def say_queued(dispatcher: CollectingDispatcher, store: HandoverStore, handover_
 def say_unavailable(dispatcher: CollectingDispatcher, db, spot: answers.Spot, next_staffed: datetime,
                     moment: datetime) -> None:
     """Nobody can take the conversation: the desk in focus by phone (its hours and card follow), and when staff are
-    next here (within staffed hours with nobody on duty: that nobody is free now)."""
-    state = contract.custom(contract.unavailable(True, next_staffed))
+    next here (within staffed hours with nobody on duty: that nobody is free now). The turn's one custom message
+    (the reply contract) carries both the desk's card and ``custom.handover``."""
+    values = dict(desk=spot.name, phone=first_phone(spot), buttons=[callback.CALLBACK_BUTTON])
     if next_staffed <= moment:
-        dispatcher.utter_message(response="utter_handover_nobody_free", desk=spot.name, phone=first_phone(spot),
-                                 buttons=[callback.CALLBACK_BUTTON], json_message=state)
+        dispatcher.utter_message(response="utter_handover_nobody_free", **values)
     else:
         dispatcher.utter_message(response="utter_handover_unavailable", next_staffed=facts.moment_text(next_staffed),
-                                 desk=spot.name, phone=first_phone(spot), buttons=[callback.CALLBACK_BUTTON],
-                                 json_message=state)
+                                 **values)
     if not say_hours(dispatcher, db, spot, moment):
         dispatcher.utter_message(json_message=programs_payload([spot.program], spot))
+    state = contract.custom(contract.unavailable(True, next_staffed))
+    card = next(m for m in reversed(dispatcher.messages) if (m.get("custom") or {}).get("programs"))
+    card["custom"] = {**card["custom"], **state}

@@ -36,8 +36,10 @@ APOLOGY = DOMAIN.responses["utter_internal_error"][0]["text"]
 
 
 @pytest.fixture
-def store(kb_url, monkeypatch):
+def store(kb_url, tmp_path, monkeypatch):
     monkeypatch.setenv("KNOWLEDGE_DB_URL", kb_url)
+    # the review log and the handover tables (a request for a person, a call-back) of this test alone
+    monkeypatch.setenv("REVIEW_DB_URL", f"sqlite:///{tmp_path / 'review.db'}")
 
 
 @contextlib.contextmanager
@@ -250,7 +252,8 @@ def registered_actions():
 INTENT_OF_ACTION = {"action_greet": "greet", "action_small_talk": "thanks", "action_recommend_program": "choose_program",
                     "action_which_program": "need_market_expansion", "action_answer_field": "ask_cost",
                     "action_answer_location": "inform_location", "action_answer_rule": "ask_innovation_eligibility",
-                    "action_fallback": "out_of_scope", "action_bad_input": "bad_input", "action_feedback": "feedback"}
+                    "action_fallback": "out_of_scope", "action_bad_input": "bad_input", "action_feedback": "feedback",
+                    "action_request_human": "request_human", "action_request_callback": "request_callback"}
 
 
 def test_every_action_of_the_domain_is_served_and_shares_the_failure_policy():

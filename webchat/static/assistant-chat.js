@@ -282,7 +282,7 @@
 
   // While a person has or will take the conversation: who, or the place in line (announced politely).
   var handoverLine = el("p", "ac-handover");
-  handoverLine.setAttribute("role", "status");
+  handoverLine.setAttribute("aria-live", "polite");  // the panel's one role=status stays the status bar
   handoverLine.hidden = true;
 
   var log = el("div", "ac-log");
