@@ -2,7 +2,6 @@
 // Everything is written with textContent: no text from the server or the caller becomes HTML.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 let current = null;
 
 function debounce(fn, ms) {
@@ -10,7 +9,8 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
-async function getJSON(path, params, signal) {
+// Cancellable (``signal``), and null after a 401 (the page is leaving for the login form).
+async function fetchJSON(path, params, signal) {
   const url = new URL(path, location.origin);
   Object.entries(params || {}).forEach(([k, v]) => { if (v) url.searchParams.set(k, v); });
   const answer = await fetch(url, { credentials: "same-origin", signal });
@@ -35,7 +35,7 @@ async function latestOnly(path, params) {
   inFlight = mine;
   listRequests += 1;
   try {
-    const data = await getJSON(path, params, mine.signal);
+    const data = await fetchJSON(path, params, mine.signal);
     return inFlight === mine ? data : null;
   } catch (error) {
     if (mine.signal.aborted) return null; // cancelled because a newer request was made: not an error
@@ -50,12 +50,6 @@ function failed(error) {
   console.error(error);
 }
 
-function el(tag, text, cls) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (cls) node.className = cls;
-  return node;
-}
 
 function showList(items, scoreLabel) {
   const list = $("candidates");
@@ -132,7 +126,7 @@ const fromSearch = debounce(async () => {
 }, 150);
 
 async function loadAreas() {
-  const areas = await getJSON("/api/areas");
+  const areas = await fetchJSON("/api/areas");
   (areas || []).forEach((a) => {
     const option = el("option", `${a.name}（${a.municipalities.join("・")}）`);
     option.value = a.name;
@@ -150,7 +144,7 @@ function showTowns() {
 async function start() {
   const before = listRequests;
   try {
-    const [programs] = await Promise.all([getJSON("/api/search"), loadAreas()]);
+    const [programs] = await Promise.all([fetchJSON("/api/search"), loadAreas()]);
     if (!programs) return;
     $("program-count").textContent = `（${programs.length}制度）`;
     if (listRequests !== before) return; // the staff member has already typed or filtered

@@ -4,7 +4,6 @@
 // nothing becomes HTML, so markup in a message shows as the text it is.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const POLL_MS = 2000;
 const CALLBACKS_MS = 10000;
 const MAX_CHARS = 1000; // common/settings.py MAX_MESSAGE_CHARS: the server refuses longer replies whole
@@ -17,25 +16,8 @@ let open = null;         // { id, cursor, item } of the conversation shown
 let replyKey = null;     // the idempotency key of the reply being sent (kept for a retry of the same text)
 let pollFailed = false;
 
-function el(tag, text, cls) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (cls) node.className = cls;
-  return node;
-}
 
-async function answerOf(response) {
-  if (response.status === 401) { location.href = "/login"; throw new Error("login required"); }
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.error || `HTTP ${response.status}`), { shown: body.error });
-  return body;
-}
 
-const getJSON = async (path) => answerOf(await fetch(path, { credentials: "same-origin" }));
-const postJSON = async (path, data) => answerOf(await fetch(path, {
-  method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-  body: JSON.stringify(data || {}),
-}));
 
 function say(id, text, isError) {
   $(id).textContent = text;

@@ -3,7 +3,6 @@
 // nothing becomes HTML. Labels for kinds, marks, channels and programs come from /api/review/options.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
 const WEEKDAYS = "日月火水木金土";
 const PAGE = 100;
@@ -11,12 +10,6 @@ let options = null;
 let applied = {};   // the filters of the list shown (the "more" button continues it)
 let shown = 0;
 
-function el(tag, text, cls) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (cls) node.className = cls;
-  return node;
-}
 
 function svg(tag, attrs, text) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -25,25 +18,9 @@ function svg(tag, attrs, text) {
   return node;
 }
 
-function query(path, params) {
-  const url = new URL(path, location.origin);
-  Object.entries(params || {}).forEach(([k, v]) => { if (v !== "" && v !== null && v !== undefined) url.searchParams.set(k, v); });
-  return url;
-}
 
-async function answerOf(response) {
-  if (response.status === 401) { location.href = "/login"; throw new Error("login required"); }
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(body.error || `HTTP ${response.status}`), { shown: body.error });
-  return body;
-}
 
-const getJSON = async (path, params) => answerOf(await fetch(query(path, params), { credentials: "same-origin" }));
 
-const postJSON = async (path, data) => answerOf(await fetch(path, {
-  method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-  body: JSON.stringify(data),
-}));
 
 function say(text, isError) {
   $("status").textContent = text;
