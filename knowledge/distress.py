@@ -31,13 +31,16 @@ def _patterns(db: Session) -> Optional[Tuple[Pattern[str], Pattern[str]]]:
 
 def hurts(db: Session, text: str) -> bool:
     """Whether ``text`` says it hurts (a button's payload never does)."""
-    patterns = _patterns(db)
-    return patterns is not None and not text.startswith("/") and patterns[0].search(normalize(text)) is not None
+    return trouble(db, text) is not None
 
 
 def trouble(db: Session, text: str) -> Optional[str]:
     """``DEBT`` or ``HARDSHIP`` when ``text`` says it hurts, else None."""
     patterns = _patterns(db)
-    if patterns is None or not hurts(db, text):
+    if patterns is None or text.startswith("/"):
         return None
-    return DEBT if patterns[1].search(normalize(text)) else HARDSHIP
+    hurting, debt = patterns
+    written = normalize(text)
+    if hurting.search(written) is None:
+        return None
+    return DEBT if debt.search(written) else HARDSHIP

@@ -18,7 +18,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import understanding
-from bot.actions.common import SLOT_ASKED, SLOT_PROGRAM, latest_intent, latest_text, program_key
+from bot.actions.common import SLOT_ASKED, SLOT_PROGRAM, input_channel, latest_intent, latest_text, program_key
+from bot.actions.contract import CALLBACK_BUTTON
 from common.settings import settings
 from handover.store import HandoverStore, StoreError
 from knowledge import facts, query
@@ -26,10 +27,8 @@ from review.masking import contacts_in
 
 logger = logging.getLogger(__name__)
 ASKED = "callback"  # SLOT_ASKED while a call-back request is awaited
-CALLBACK_INTENT = "request_callback"
-CALLBACK_BUTTON = {"title": "折り返しの連絡を依頼する", "payload": f"/{CALLBACK_INTENT}"}
+CALLBACK_INTENT = CALLBACK_BUTTON["payload"].removeprefix("/")
 CANCEL = re.compile(r"^\s*(?:やめ|止め|キャンセル|取り消|取消|結構|いいです|もういい|大丈夫です)")
-UNKNOWN_CHANNEL = "rest"
 
 
 def awaiting(tracker: Tracker) -> bool:
@@ -64,7 +63,7 @@ def take(dispatcher: CollectingDispatcher, tracker: Tracker, db) -> Optional[Lis
     key = program_key(tracker.get_slot(SLOT_PROGRAM))
     program = query.program(db, key) if key else None
     try:
-        HandoverStore().add_callback(tracker.sender_id, tracker.get_latest_input_channel() or UNKNOWN_CHANNEL,
+        HandoverStore().add_callback(tracker.sender_id, input_channel(tracker),
                                      program.section if program is not None else None,
                                      need.strip() or "（ご用件の記載なし）", contacts[0])
     except (StoreError, ValueError) as error:  # never the contact in the log: the error names no parameter

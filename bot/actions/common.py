@@ -43,6 +43,15 @@ def latest_text(tracker: Tracker) -> Text:
     return text.strip()[:MAX_MESSAGE_CHARS] if isinstance(text, str) else ""
 
 
+# The channel of a conversation that came in without one (tests, the shell): the web chat's.
+UNKNOWN_CHANNEL = "rest"
+
+
+def input_channel(tracker: Tracker) -> Text:
+    """The channel the latest message came by (``rest``, ``line``), as the handover store records it."""
+    return tracker.get_latest_input_channel() or UNKNOWN_CHANNEL
+
+
 def latest_intent(tracker: Tracker) -> Optional[Text]:
     intent = tracker.latest_message.get("intent")
     name = intent.get("name") if isinstance(intent, dict) else None

@@ -39,6 +39,8 @@ def program_buttons(programs: Iterable[Program]) -> List[Button]:
 # The button that asks for a person (action_request_human): after a 👎, after two unclear turns in a row, and in the
 # out-of-scope answer.
 HUMAN_BUTTON = Button(title="担当者に相談する", payload="/request_human")
+# The button that asks to be called back (action_request_callback), when nobody can take the conversation.
+CALLBACK_BUTTON = Button(title="折り返しの連絡を依頼する", payload="/request_callback")
 
 
 def with_human_button(buttons: Iterable[Button]) -> List[Button]:

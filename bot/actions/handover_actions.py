@@ -17,16 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import callback, focus
 from bot.actions.base import AssistantAction
-from bot.actions.contract import programs_payload
+from bot.actions.common import input_channel
+from bot.actions.contract import CALLBACK_BUTTON, programs_payload
 from bot.actions.followup import first_phone, say_hours
 from bot.actions.understanding import LEANING, program_ranking
 from handover import contract, hours
 from handover.store import HandoverStore
 from knowledge import answers, facts, query
 from knowledge.hours import JST
-
-# The channel Rasa names for a conversation that came in without one (tests, the shell).
-UNKNOWN_CHANNEL = "rest"
 
 
 def now() -> datetime:
@@ -47,7 +45,7 @@ class ActionRequestHuman(AssistantAction):
         if hours.is_staffed(moment) and store.on_duty(moment):
             candidates = [found.section for slug in program_ranking(tracker.latest_message, at_least=LEANING)
                           if (found := query.program(db, slug)) is not None]
-            handover = store.request(tracker.sender_id, tracker.get_latest_input_channel() or UNKNOWN_CHANNEL,
+            handover = store.request(tracker.sender_id, input_channel(tracker),
                                      program.section if program is not None else None, candidates, now=moment)
             say_queued(dispatcher, store, handover.id)
             return []
@@ -88,7 +86,7 @@ def say_unavailable(dispatcher: CollectingDispatcher, db, spot: answers.Spot, ne
     """Nobody can take the conversation: the desk in focus by phone (its hours and card follow), and when staff are
     next here (within staffed hours with nobody on duty: that nobody is free now). The turn's one custom message
     (the reply contract) carries both the desk's card and ``custom.handover``."""
-    values = dict(desk=spot.name, phone=first_phone(spot), buttons=[callback.CALLBACK_BUTTON])
+    values = dict(desk=spot.name, phone=first_phone(spot), buttons=[CALLBACK_BUTTON])
     if next_staffed <= moment:
         dispatcher.utter_message(response="utter_handover_nobody_free", **values)
     else:

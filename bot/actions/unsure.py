@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import focus, understanding
-from bot.actions.common import SLOT_PROGRAM, latest_text
+from bot.actions.common import SLOT_PROGRAM, latest_intent, latest_text
 from bot.actions.contract import HUMAN_BUTTON, program_button, program_buttons, programs_payload, with_human_button
 from bot.actions.ellipsis import continue_previous
 from bot.actions.followup import answer_free, answer_question
@@ -114,9 +114,10 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, db, reading: Rea
         return answer_free(dispatcher, tracker, db, current)
     if others:
         trouble = distress.trouble(db, latest_text(tracker))
-        if trouble == distress.DEBT and others[0].section != query.candidates(db, trouble)[0].section:
+        lead = query.candidates(db, trouble)[0] if trouble == distress.DEBT else None
+        if lead is not None and others[0].section != lead.section:
             # 「来週の決済、あと200万足りない」 half-read as another program: the desk for money owed leads
-            others = [query.candidates(db, trouble)[0], others[0]]
+            others = [lead, others[0]]
         say_kind_words(dispatcher, tracker, db)
     if len(others) == 1:
         dispatcher.utter_message(response="utter_confirm_program", name=others[0].name,
@@ -146,7 +147,7 @@ def say_nothing_fits(dispatcher: CollectingDispatcher, tracker: Tracker, db) -> 
     (knowledge/distress.yml), unless it is out of scope and plainly another office's (a worker's unpaid wages);
     otherwise the honest out-of-scope answer, or the topics."""
     text = latest_text(tracker)
-    out_of_scope = tracker.latest_message.get("intent", {}).get("name") == "out_of_scope"
+    out_of_scope = latest_intent(tracker) == "out_of_scope"
     trouble = distress.trouble(db, text)
     if trouble is not None and not (out_of_scope and office_for(db, text)):
         offer_desks_in_trouble(dispatcher, db, query.candidates(db, trouble))
@@ -178,7 +179,7 @@ def offer_a_person_when_unclear_twice(dispatcher: CollectingDispatcher, tracker:
         return
     last = dispatcher.messages[-1]
     if HUMAN_BUTTON not in (last.get("buttons") or []):
-        last["buttons"] = [*(last.get("buttons") or []), HUMAN_BUTTON]
+        last["buttons"] = with_human_button(last.get("buttons") or [])
 
 
 def answer_in_focus(dispatcher: CollectingDispatcher, current: Program, others: List[Program]) -> None:
