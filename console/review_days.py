@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional, Tuple
 
-JST = timezone(timedelta(hours=9), "JST")
+from common.japan_time import JST
 
 
 def utc(moment: datetime) -> datetime:

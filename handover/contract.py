@@ -13,18 +13,14 @@ The texts of the system messages the store adds (who took the conversation, its 
 too, beside the state they announce, with :func:`describe`: a state in words, for a face that shows text only (LINE)
 or a reply that must be understood without the widget (the REST channel's answer while a person holds the
 conversation).
-
-The channels use this module (bot/channels/hold.py), and they may not reach the knowledge store, even indirectly
-(.importlinter): so Japan's time zone is named here rather than imported from knowledge/hours.py (the same zone).
 """
 from __future__ import annotations
 
 import math
 from datetime import datetime
 from typing import Any, Literal, Mapping, Optional, TypedDict, Union
-from zoneinfo import ZoneInfo
 
-JST = ZoneInfo("Asia/Tokyo")  # knowledge/hours.py's JST, not imported: see the module's docstring
+from common.japan_time import JST
 
 KEY = "handover"  # custom[KEY]
 QUEUED: Literal["queued"] = "queued"

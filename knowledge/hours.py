@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Dict, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 import jpholiday
 
-JST = ZoneInfo("Asia/Tokyo")
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from common.japan_time import JST
+from common.settings import DAY_NAMES
+
 SEARCH_DAYS = 14  # the longest closure (年末年始 + a weekend + holidays) is well under two weeks
 
 
