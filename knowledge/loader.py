@@ -55,6 +55,7 @@ class GuideData:
     elsewhere: schema.Elsewhere
     offices: schema.Offices
     distress: schema.Distress
+    askers: schema.Askers
     passages: Dict[int, List[str]]
 
 
@@ -122,6 +123,7 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     elsewhere = _validate(schema.Elsewhere, _read_yaml(data_dir / "elsewhere.yml"), data_dir / "elsewhere.yml")
     offices = _validate(schema.Offices, _read_yaml(data_dir / "offices.yml"), data_dir / "offices.yml")
     distress = _validate(schema.Distress, _read_yaml(data_dir / "distress.yml"), data_dir / "distress.yml")
+    askers = _validate(schema.Askers, _read_yaml(data_dir / "askers.yml"), data_dir / "askers.yml")
 
     _check_sections(programs, programs_dir)
     _check_cities(programs, municipalities, programs_dir)
@@ -130,7 +132,7 @@ def read_guide(data_dir: Path = DATA_DIR) -> GuideData:
     _check_elsewhere(elsewhere, municipalities, data_dir / "elsewhere.yml")
     passages = guide_passages(data_dir / "source" / SOURCE_FILE, len(programs))
     return GuideData(programs, municipalities, synonyms, calendar, questions, roles, elsewhere, offices,
-                     distress, passages)
+                     distress, askers, passages)
 
 
 def _check_elsewhere(elsewhere: schema.Elsewhere, areas: schema.MunicipalityMap, path: Path) -> None:
@@ -174,6 +176,7 @@ def _role_lists(roles: schema.Roles) -> List[Tuple[str, Optional[str], str, List
     """(role, situation, field in roles.yml, sections in order) for every role the file gives."""
     return [("general_desk", None, "general_desk", [roles.general_desk]),
             ("moving_in", None, "moving_in", [roles.moving_in]), ("topic", None, "topics", roles.topics),
+            ("job_seekers", None, "job_seekers", roles.job_seekers),
             *(("candidate", situation, f"candidates.{situation}", sections)
               for situation, sections in roles.candidates.model_dump().items())]
 
@@ -229,6 +232,7 @@ def _rows(data: GuideData) -> List[models.Base]:
     rows.append(models.Setting(key="elsewhere", value=data.elsewhere.model_dump()["prefectures"]))
     rows.append(models.Setting(key="offices", value=data.offices.model_dump()["offices"]))
     rows.append(models.Setting(key="distress", value=data.distress.model_dump()))
+    rows.append(models.Setting(key="askers", value=data.askers.model_dump()))
     roles = _role_rows(data.roles)
     for program in data.programs:
         row = _program_row(program, area_of)

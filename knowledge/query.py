@@ -77,6 +77,11 @@ def moving_in_program(db: Session) -> Program:
     return known_program(db, _role_sections(db, "moving_in")[0])
 
 
+def job_seeker_sections(db: Session) -> Tuple[int, ...]:
+    """The programs that serve people who are not owners (roles.yml ``job_seekers``)."""
+    return _role_sections(db, "job_seekers")
+
+
 def topic_programs(db: Session) -> List[Program]:
     """The programs offered as topic buttons, in order (roles.yml ``topics``)."""
     return [known_program(db, section) for section in _role_sections(db, "topic")]

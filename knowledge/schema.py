@@ -229,21 +229,32 @@ class Offices(Strict):
     offices: List[Office] = Field(min_length=1)
 
 
+def _regular_expressions(patterns: List[str]) -> List[str]:
+    """A field of regular expressions: each must compile."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {pattern!r} ({error})") from error
+    return patterns
+
+
 class Distress(Strict):
     """``distress.yml``: how an owner says it hurts, and which of those words name money owed (regular
     expressions)."""
     hurts: List[str] = Field(min_length=1)
     debt: List[str] = Field(min_length=1)
 
-    @field_validator("hurts", "debt")
-    @classmethod
-    def _compiles(cls, patterns: List[str]) -> List[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"not a regular expression: {pattern!r} ({error})") from error
-        return patterns
+    _compiles = field_validator("hurts", "debt")(_regular_expressions)
+
+
+class Askers(Strict):
+    """``askers.yml``: the words by which a worker, a student or a household speaks of their own situation, and the
+    owner's words that win over them (regular expressions)."""
+    not_owner: List[str] = Field(min_length=1)
+    owner: List[str] = Field(min_length=1)
+
+    _compiles = field_validator("not_owner", "owner")(_regular_expressions)
 
 
 class Synonyms(Strict):
@@ -285,3 +296,5 @@ class Roles(Strict):
     moving_in: int  # one section: for someone moving to Aomori from elsewhere to start a business (UIJ)
     topics: List[int] = Field(min_length=1)  # buttons, in order
     candidates: Candidates
+    # programs that serve people who are not owners (askers.yml): a job-seeker who wants construction work
+    job_seekers: List[int] = Field(default_factory=list)

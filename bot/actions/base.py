@@ -55,6 +55,10 @@ class AssistantAction(Action, ABC):
                     # 「東京から地元に戻って店を開きたい」: the program for moving here to start a business
                     events = recommend(dispatcher, tracker, db, query.moving_in_program(db))
                     kind = "answer"
+                elif unsure.not_for_an_owner(db, tracker, reading):
+                    # 「勤め先の社長に後継ぎがいなくて…退職金は出るのかな」: a worker about their own job
+                    unsure.say_out_of_scope(dispatcher, db, latest_text(tracker))
+                    events, kind = [], "fallback"
                 elif not reading.sure:
                     events = unsure.respond(dispatcher, tracker, db, reading)
                     unsure.offer_a_person_when_unclear_twice(dispatcher, tracker)

@@ -21,11 +21,11 @@ from bot.actions.ellipsis import continue_previous
 from bot.actions.followup import answer_free, answer_question
 from bot.actions.intents import FIELD_OF_INTENT
 from bot.actions.location import answer_location
-from bot.actions.program import say_kind_words
+from bot.actions.program import NEED_WORDS, say_kind_words
 from bot.actions.rules import answer_numbers
 from bot.actions.understanding import Reading
-from bot.program_intents import intent_of_slug, is_program_intent
-from knowledge import answers, distress, facts, passages, query
+from bot.program_intents import intent_of_slug, is_program_intent, slug_of_intent
+from knowledge import answers, askers, distress, facts, passages, query
 from knowledge.elsewhere import Whereabouts
 from knowledge.locations import find_location
 from knowledge.models import Program
@@ -62,6 +62,23 @@ def say_out_of_scope(dispatcher: CollectingDispatcher, db, text: Text) -> None:
     dispatcher.utter_message(response="utter_out_of_scope_office", office=office, desk=general.name,
                              phone=facts.desk_phone(general.main_desk),
                              buttons=with_human_button(program_buttons(query.topic_programs(db))))
+
+
+def not_for_an_owner(db, tracker: Tracker, reading: Reading) -> bool:
+    """Whether a program's topic was read in the voice of someone the programs do not serve: a worker about their
+    own job, a student about their own career, a household about its own home (knowledge/askers.yml). That is
+    answered honestly, like out of scope, unless the program read serves such people too (roles.yml
+    ``job_seekers``). Typed messages only: a button is a choice already made; follow-up questions keep their
+    program."""
+    intent = reading.intent
+    if not (is_program_intent(intent) or intent in NEED_WORDS) or not understanding.place_may_decide(
+            tracker.latest_message):
+        return False
+    slug = slug_of_intent(intent)
+    program = query.program(db, slug) if slug is not None else None
+    if program is not None and program.section in query.job_seeker_sections(db):
+        return False
+    return askers.not_an_owner(db, latest_text(tracker))
 
 
 def answer_elsewhere(dispatcher: CollectingDispatcher, db, place: Whereabouts) -> List[Dict[Text, Any]]:

@@ -40,8 +40,8 @@ def expected_counts():
             "Place": sum(len(p.places) for p in programs),
             "Contact": sum(len(c.contacts) for p in programs for c in p.places),
             "Rule": sum(len(p.rules) for p in programs),
-            "Role": 21}  # roles.yml: the general desk, moving in, five topics, five candidates for each of two situations
-            # and two for each of the two kinds of trouble
+            "Role": 22}  # roles.yml: the general desk, moving in, five topics, five candidates for each of two situations,
+            # two for each of the two kinds of trouble, and the job-seekers' program
 
 
 def test_round_trip_keeps_every_record(kb_url):
@@ -196,7 +196,8 @@ def test_the_roles_are_stored_in_order(url, loaded):
             stored.setdefault((row.role, row.situation), []).append(row.program_section)
     assert stored == {("general_desk", None): [16], ("moving_in", None): [6], ("topic", None): [16, 2, 6, 21, 17],
                       ("candidate", "market"): [17, 10, 11, 12, 4], ("candidate", "expert"): [19, 2, 3, 4, 8],
-                      ("candidate", "debt"): [22, 16], ("candidate", "hardship"): [16, 22]}
+                      ("candidate", "debt"): [22, 16], ("candidate", "hardship"): [16, 22],
+                      ("job_seekers", None): [15]}
 
 
 def _move_rule(data_dir: Path, kind: str, to: str) -> None:
