@@ -42,7 +42,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from common.settings import MAX_MESSAGE_CHARS, settings
 from handover import contract, hours, models
@@ -427,14 +427,22 @@ class HandoverStore:
         Two workers never get the same message while a claim holds: the claim is one UPDATE of rows that are
         unclaimed or whose claim is older than ``lease_seconds`` (on PostgreSQL, rows another worker is claiming at
         that moment are skipped). A worker that dies loses nothing: after the lease its messages are claimable again.
+        Nor does a user get their messages out of order: a message waits while an earlier one to the same user is
+        still claimed (a push that failed and is retried after the lease, or a worker that died holding it), so
+        the later ones go out with it, after it, in one claim.
         Call :meth:`mark_delivered` after pushing. ``claimed_by`` is the worker's name and a token of this claim."""
         _check_channel(channel)
         moment = _moment(now)
         claim = f"{worker[:MAX_LOGIN - 9]}#{secrets.token_hex(4)}"
         message = models.Message
+        lapsed = moment - timedelta(seconds=lease_seconds)
+        earlier = aliased(models.Message)
+        behind_a_claim = select(earlier.id).where(
+            earlier.sender == message.sender, earlier.id < message.id, earlier.delivered_at.is_(None),
+            earlier.author.in_(TO_USER), earlier.claimed_at > lapsed,
+            earlier.claimed_by != claim).exists()  # this claim's own rows: SQLite sees them claimed as it updates
         claimable = and_(message.delivered_at.is_(None), message.author.in_(TO_USER),
-                         or_(message.claimed_at.is_(None),
-                             message.claimed_at <= moment - timedelta(seconds=lease_seconds)))
+                         or_(message.claimed_at.is_(None), message.claimed_at <= lapsed), ~behind_a_claim)
         chosen = select(message.id).join(models.Handover, models.Handover.id == message.handover_id).where(
             models.Handover.channel == channel, claimable).order_by(message.id).limit(limit).with_for_update(
             skip_locked=True, of=message)

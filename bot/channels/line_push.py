@@ -10,7 +10,9 @@ and marked delivered:
   LINE answers 409 instead of sending it again, and the message is marked delivered;
 - a process killed while pushing loses nothing: its claim lapses after the store's lease and another process (or
   this one, restarted) pushes what was left;
-- a user's messages go out in order: after a failure, that user's later messages wait for the next round;
+- a user's messages go out in order: after a failure, that user's later messages wait for the next round, and
+  the store claims none of them while an earlier one is still claimed (by a push to be retried, or by a process
+  that died): they go out after it, when its lease has lapsed;
 - LINE refusing for good (another 4xx: a user who blocked the account, a malformed message) is logged with its
   status and the message is not tried again; a rate limit (429), a server error or a network failure is retried
   after the lease.

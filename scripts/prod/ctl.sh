@@ -127,9 +127,13 @@ EOF
 }
 
 # ---- the knowledge store and the review log on PostgreSQL ----------------------------------------------------
+# Run with PostgreSQL's start, so before any Python server: the review log's migrations (also the staff accounts and
+# sessions) and handover's (handovers, their messages, call-back requests, staff presence), which every server would
+# otherwise race to apply to a new database at its first use.
 load_stores() {
   "$PROD_BIN/python" -m knowledge load >&2
   "$PROD_BIN/python" -m review migrate >&2
+  "$PROD_BIN/python" -m handover migrate >&2
 }
 
 # ---- Python servers ------------------------------------------------------------------------------------------

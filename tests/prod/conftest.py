@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -21,12 +22,13 @@ import pytest
 import requests
 
 from eval import servers
+from tests import clocked
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "scripts" / "prod" / "ctl.sh"
 BASE = int(os.environ.get("PROD_TEST_PORT_BASE", "6000"))
 PORTS = {"nginx": BASE, "rasa-1": BASE + 1, "rasa-2": BASE + 2, "actions": BASE + 3, "postgres": BASE + 4,
-         "redis": BASE + 5}
+         "redis": BASE + 5, "console": BASE + 6}  # the console runs only where a test starts it (test_handover_prod)
 # Settings the stack must not inherit from the test run (they would point it at other servers or channels).
 INHERITED = ("KNOWLEDGE_DB_URL", "REVIEW_DB_URL", "RASA_API_TOKEN", "CONSOLE_PASSWORD", "LINE_CHANNEL_SECRET",
              "LINE_CHANNEL_ACCESS_TOKEN", "LINE_API_BASE_URL", "ASSISTANT_CORS_ORIGINS")
@@ -51,15 +53,17 @@ class Stack:
         self.pg_base = f"postgresql://aomori:{secrets['PROD_PG_PASSWORD']}@127.0.0.1:{PORTS['postgres']}"
         self.knowledge_url = f"{self.pg_base}/aomori_knowledge"
         self.tracker_url = f"{self.pg_base}/aomori_tracker"
+        self.review_url = f"{self.pg_base}/aomori_review"  # also handovers and staff accounts
+        self.console_password = secrets["CONSOLE_PASSWORD"]  # the first staff account's (`staff`)
 
     def ctl(self, *args: str, timeout: float = CTL_TIMEOUT) -> None:
         result = subprocess.run(["bash", str(CTL), *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
                                 timeout=timeout)
         assert result.returncode == 0, f"ctl.sh {' '.join(args)} failed:\n{result.stderr[-4000:]}"
 
-    def tracker(self, sender: str) -> dict:
+    def tracker(self, sender: str, process: str = "rasa-1") -> dict:
         """The conversation as Rasa serves it: its HTTP API on one process, on loopback, with the token."""
-        response = requests.get(f"http://127.0.0.1:{PORTS['rasa-1']}/conversations/{sender}/tracker",
+        response = requests.get(f"http://127.0.0.1:{PORTS[process]}/conversations/{sender}/tracker",
                                 params={"token": self.api_token}, timeout=30)
         assert response.status_code == 200, response.text
         return response.json()
@@ -84,30 +88,62 @@ class Stack:
         return "\n".join(parts)
 
 
-@pytest.fixture(scope="session")
-def stack():
-    busy = [f"{name}:{port}" for name, port in PORTS.items() if _port_in_use(port)]
-    if busy:
-        pytest.fail(f"ports already in use (set PROD_TEST_PORT_BASE): {', '.join(busy)}")
+def installed() -> None:
+    """The stack's Debian packages (scripts/prod/install.sh: idempotent)."""
     install = subprocess.run(["bash", str(ROOT / "scripts" / "prod" / "install.sh")], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-3000:]
-    # Under /tmp (not pytest's tmp_path, which is 0700): the postgres user must reach the cluster's directory.
+
+
+def run_directory() -> Path:
+    """A new runtime directory, under /tmp (not pytest's tmp_path, which is 0700): the postgres user must reach the
+    cluster's directory."""
     run_dir = Path(tempfile.mkdtemp(prefix="aomori-prod-test-"))
     run_dir.chmod(0o755)
+    return run_dir
+
+
+def stack_env(run_dir: Path, ports: Dict[str, int], model: bool = True) -> Dict[str, str]:
+    """The environment scripts/prod/ctl.sh runs a test stack with: this run directory and these ports (the console
+    off), nothing inherited that would point it at other servers or channels; ``model``: the trained model for the
+    Rasa processes (trained first if the data changed)."""
     env = {key: value for key, value in os.environ.items() if key not in INHERITED}
     for key in list(env):  # the endpoints' variables and other settings: scripts/prod/env.sh's defaults, never inherited
         if key.startswith(("TRACKER_DB_", "LOCK_REDIS_", "PROD_")) or key == "ACTION_SERVER_URL":
             del env[key]
     env.update({
         "PROD_RUN_DIR": str(run_dir),
-        "PROD_LISTEN": f"127.0.0.1:{PORTS['nginx']}",
-        "PROD_RASA_PORTS": f"{PORTS['rasa-1']} {PORTS['rasa-2']}",
-        "PROD_ACTIONS_PORT": str(PORTS["actions"]),
-        "PROD_PG_PORT": str(PORTS["postgres"]),
-        "PROD_REDIS_PORT": str(PORTS["redis"]),
+        "PROD_LISTEN": f"127.0.0.1:{ports['nginx']}",
+        "PROD_RASA_PORTS": f"{ports['rasa-1']} {ports['rasa-2']}",
+        "PROD_ACTIONS_PORT": str(ports["actions"]),
+        "PROD_PG_PORT": str(ports["postgres"]),
+        "PROD_REDIS_PORT": str(ports["redis"]),
         "PROD_CONSOLE_PORT": "0",
-        "ASSISTANT_MODEL": servers.trained_model(),
     })
+    if model:
+        env["ASSISTANT_MODEL"] = servers.trained_model()
+    return env
+
+
+def clocked_python(directory: Path, since: float) -> Dict[str, str]:
+    """Settings that start the stack's Python servers on tests/clocked.py's fixed clock, all with the same ``since``
+    (so their clocks agree): ``PROD_BIN``, the directory scripts/prod/ctl.sh takes ``python`` from, with a ``python``
+    that runs each entry point through tests/clocked.py."""
+    directory.mkdir(parents=True, exist_ok=True)
+    python = directory / "python"
+    arguments = " ".join(shlex.quote(argument) for argument in clocked.launcher(since))
+    python.write_text(f'#!/bin/sh\nexec {shlex.quote(str(servers.BIN / "python"))} {arguments} "$@"\n')
+    python.chmod(0o755)
+    return {"PROD_BIN": str(directory)}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    busy = [f"{name}:{port}" for name, port in PORTS.items() if _port_in_use(port)]
+    if busy:
+        pytest.fail(f"ports already in use (set PROD_TEST_PORT_BASE): {', '.join(busy)}")
+    installed()
+    run_dir = run_directory()
+    env = stack_env(run_dir, PORTS)
     stack = None
     try:
         up = subprocess.run(["bash", str(CTL), "up"], cwd=ROOT, env=env, capture_output=True, text=True,

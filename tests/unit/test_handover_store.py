@@ -339,13 +339,32 @@ def outbox(store: HandoverStore, messages: int) -> List[int]:
     return ids
 
 
+def test_a_users_later_messages_wait_behind_an_earlier_one_still_claimed(store):
+    """A push that failed (or a worker that died holding its claim) keeps the message claimed until the lease lapses:
+    what staff write meanwhile must not overtake it. Other users' messages go out as usual."""
+    ids = outbox(store, 2)  # "Uline": connected notice and a staff message
+    first = store.claim_undelivered("line", "worker-1", now=T0, lease_seconds=60)
+    assert [m.id for m in first] == ids
+    store.mark_delivered([ids[0]], now=T0)  # the first pushed; the second failed (retried after the lease)
+    handover_id = store.active("Uline").id
+    later = store.add_message(handover_id, "staff", "続けてのメッセージ", now=T0 + timedelta(seconds=1))
+    other = connected(store, sender="Uother")
+    others = [m.id for m in store.messages(other)]
+    waiting = store.claim_undelivered("line", "worker-2", now=T0 + timedelta(seconds=2), lease_seconds=60)
+    assert [m.id for m in waiting] == others  # "Uline"'s newest waits behind its claimed one
+    after_lease = store.claim_undelivered("line", "worker-2", now=T0 + timedelta(seconds=60), lease_seconds=60)
+    assert [m.id for m in after_lease] == [ids[1], later.id]  # together, in order
+
+
 def test_two_workers_never_claim_the_same_message(store, second_store):
     ids = outbox(store, 12)
     one, other = race(lambda: store.claim_undelivered("line", "worker-1", now=T0, limit=7),
                       lambda: second_store.claim_undelivered("line", "worker-2", now=T0, limit=7))
     one_ids, other_ids = {m.id for m in one}, {m.id for m in other}
     assert not one_ids & other_ids
-    assert one_ids | other_ids == set(ids)  # 7 + 5, or a disjoint split the database chose
+    # The first seven, and the other five when the second claim ran while the first was being made (PostgreSQL skips
+    # the rows the first has locked); after it, they wait behind the first's live claim (one user's, in order).
+    assert one_ids | other_ids in (set(ids[:7]), set(ids))
     assert {m.claimed_by.split("#")[0] for m in one} <= {"worker-1"}
     assert store.claim_undelivered("line", "worker-3", now=T0 + timedelta(seconds=59)) == []  # all held
 
