@@ -35,9 +35,8 @@ from __future__ import annotations
 import logging
 import secrets
 import statistics
-from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session
 from common.settings import MAX_MESSAGE_CHARS, settings
 from handover import contract, hours, models
 from handover import db as database
+from handover import figures as counted
 from handover.models import (
     ACTIVE,
     AUTHORS,
@@ -575,26 +575,28 @@ class HandoverStore:
     # ---- figures -----------------------------------------------------------------------------------------------------
 
     def figures(self, days: int = 30, now: Optional[datetime] = None) -> Figures:
-        """Handovers requested in the last ``days`` Japan-time days (today included): per day, the median wait from
-        request to take of those taken, and the share that timed out among those no longer queued."""
+        """Handovers requested in the last ``days`` Japan-time days (today included): :meth:`figures_between`."""
         if days < 1:
             raise ValueError("figures cover 1 day or more")
         moment = _moment(now)
         today = moment.astimezone(JST).date()
-        first = today - timedelta(days=days - 1)
-        start = datetime.combine(first, time(0), JST).astimezone(UTC)
+        return self.figures_between(today - timedelta(days=days - 1), today, until=moment)
+
+    def figures_between(self, start: Optional[date] = None, end: Optional[date] = None,
+                        until: Optional[datetime] = None, max_days: int = 400) -> Figures:
+        """Handovers requested in the Japan-time days ``start`` to ``end`` (inclusive; either may be None: open),
+        and not after ``until`` when given: per day, the median wait from request to take of those taken, and the
+        share that timed out among those no longer queued (handover/figures.py, the review page's days)."""
+        low, high = counted.bounds(start, end)
         table = models.Handover
+        query = select(table.requested_at, table.taken_at, table.state)
+        if low is not None:
+            query = query.where(table.requested_at >= low)
+        if high is not None:
+            query = query.where(table.requested_at < high)
+        if until is not None:
+            query = query.where(table.requested_at <= _moment(until))
         with self._read() as db:
-            rows = db.execute(select(table.requested_at, table.taken_at, table.state, table.outcome).where(
-                table.requested_at >= start, table.requested_at <= moment)).all()
-        per_day = Counter(_required(requested).astimezone(JST).date() for requested, _, _, _ in rows)
-        waits = [(_required(taken) - _required(requested)).total_seconds()
-                 for requested, taken, _, _ in rows if taken is not None]
-        left_queue = [outcome for _, _, state, outcome in rows if state != QUEUED]
-        timed_out = left_queue.count(TIMED_OUT)
-        return Figures(
-            per_day=tuple((first + timedelta(days=offset), per_day[first + timedelta(days=offset)])
-                          for offset in range(days)),
-            requests=len(rows), taken=len(waits),
-            median_wait_seconds=statistics.median(waits) if waits else None,
-            timed_out=timed_out, timed_out_share=timed_out / len(left_queue) if left_queue else None)
+            rows = db.execute(query).all()
+        return counted.summarize((counted.Request(_required(requested), _aware(taken), state)
+                                  for requested, taken, state in rows), start, end, max_days)
