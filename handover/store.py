@@ -3,7 +3,7 @@
 States of a handover::
 
     queued ──take──▶ connected ──end(returned | user_left)──▶ ended
-      │ └──end(user_left)──────────────────────────────────▶ ended
+      │ └──end(user_left) or leave_queue──────────────────▶ ended
       └──expire_queued (HANDOVER_QUEUE_TIMEOUT_SECONDS)────▶ timed_out
 
 Every process (the Rasa processes, the action server, the console) shares the database, so each transition is one
@@ -322,6 +322,21 @@ class HandoverStore:
                 self._system_message(db, handover_id, contract.ENDED_TEXT, contract.ended(), moment)
         logger.info("handover.ended", extra={"handover": handover_id, "outcome": outcome})
         return True
+
+    def leave_queue(self, handover_id: int, now: Optional[datetime] = None) -> bool:
+        """The user stops waiting (they wrote a cancel word: bot/channels/hold.py): a handover still queued ends as
+        ``user_left``, with no message (the user's own turn answers them). False when it is no longer queued: a
+        person took it, it timed out or it ended first (one conditional UPDATE: take, expiry and leaving never both
+        win), and a conversation a person has taken is never ended by this."""
+        moment = _moment(now)
+        table = models.Handover
+        with self._write() as db:
+            left = db.execute(update(table).where(table.id == handover_id, table.state == QUEUED).values(
+                state=ENDED, ended_at=moment, outcome=USER_LEFT, updated_at=moment).execution_options(
+                synchronize_session=False)).rowcount == 1
+        if left:
+            logger.info("handover.left_queue", extra={"handover": handover_id})
+        return left
 
     def expire_queued(self, now: Optional[datetime] = None, timeout_seconds: Optional[float] = None
                       ) -> List[Handover]:
