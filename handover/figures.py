@@ -48,17 +48,18 @@ def bounds(start: Optional[date], end: Optional[date]) -> Tuple[Optional[datetim
 
 
 def summarize(requests: Iterable[Request], start: Optional[date] = None, end: Optional[date] = None,
-              max_days: int = 400) -> Figures:
+              max_days: Optional[int] = None) -> Figures:
     """The figures of ``requests`` (those requested within the days given). ``per_day`` has every day of the range,
-    zero included; an open end is the first (or last) day with a request, and at most ``max_days`` days are filled
-    (the latest ones)."""
+    zero included; an open end is the first (or last) day with a request; with ``max_days``, only the latest that
+    many days are filled (the counts still cover the whole range)."""
     rows = list(requests)
     per_day = Counter(day_of(row.requested_at) for row in rows)
     first = start or (min(per_day) if per_day else None)
     last = end or (max(per_day) if per_day else None)
     days: Tuple[Tuple[date, int], ...] = ()
     if first is not None and last is not None and first <= last:
-        first = max(first, last - timedelta(days=max_days - 1))
+        if max_days is not None:
+            first = max(first, last - timedelta(days=max_days - 1))
         days = tuple((first + timedelta(days=n), per_day[first + timedelta(days=n)])
                      for n in range((last - first).days + 1))
     waits = [(row.taken_at - row.requested_at).total_seconds() for row in rows if row.taken_at is not None]

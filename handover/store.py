@@ -598,10 +598,11 @@ class HandoverStore:
         return self.figures_between(today - timedelta(days=days - 1), today, until=moment)
 
     def figures_between(self, start: Optional[date] = None, end: Optional[date] = None,
-                        until: Optional[datetime] = None, max_days: int = 400) -> Figures:
+                        until: Optional[datetime] = None, max_days: Optional[int] = None) -> Figures:
         """Handovers requested in the Japan-time days ``start`` to ``end`` (inclusive; either may be None: open),
         and not after ``until`` when given: per day, the median wait from request to take of those taken, and the
-        share that timed out among those no longer queued (handover/figures.py, the review page's days)."""
+        share that timed out among those no longer queued (handover/figures.py, the review page's days);
+        ``max_days``: fill only the latest that many days (the review page's bound)."""
         low, high = counted.bounds(start, end)
         table = models.Handover
         query = select(table.requested_at, table.taken_at, table.state)
