@@ -101,8 +101,8 @@ class DeliveryProbe:
     """Probe conversations on the assistant at ``rasa_url`` whose handover store is at ``review_url``; ``line_api``:
     the LINE API stub the assistant's LINE channel pushes to. Use as a context manager around the load."""
 
-    def __init__(self, rasa_url: str, review_url: str, line_api, per_channel: int = 3,
-                 pause: tuple = (0.2, 0.5), seed: int = 11) -> None:
+    def __init__(self, rasa_url: str, review_url: str, line_api, per_channel: int = 5,
+                 pause: tuple = (0.1, 0.3), seed: int = 11) -> None:
         self.rasa_url = rasa_url
         self.store = HandoverStore(review_url)
         self.line_api = line_api

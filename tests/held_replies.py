@@ -152,13 +152,16 @@ def events_in_sql(tracker_url: str) -> Events:
 
 
 def terminal(config: Any) -> Callable[[str], None]:
-    """A line on pytest's terminal (seen with -q too), or print when there is none."""
+    """A line on pytest's terminal, seen with -q too (output capture is off while it is written: a fixture's
+    teardown is captured like a test), or print when there is no terminal."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
         return print
 
     def write(line: str) -> None:
-        reporter.ensure_newline()
-        reporter.write_line(line)
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            reporter.write_line(line)
 
     return write
