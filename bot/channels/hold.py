@@ -16,9 +16,8 @@ Anything else, and a cancel word once a person has taken the conversation, stays
 
 What is not stored: a Rasa payload (``/intent{...}``, a tapped button or a LINE postback: a command for the
 assistant, not words for a person) and an empty message; they are held all the same. Nor is a cancel word that
-ended the wait (nobody is left to read it). A message too long to store
-(handover/store.py ``MessageTooLong``) is refused with a polite text, whatever the state, so the user knows the
-person did not get it.
+ended the wait (nobody is left to read it). A message too long to store (handover/store.py ``MessageTooLong``) is
+refused with a polite text, whatever the state, so the user knows the person did not get it.
 
 A channel passes its own id for the message as ``key`` (nginx's request id, LINE's webhookEventId): a delivery
 repeated after a crash stores nothing twice (the store's idempotency key).
