@@ -43,7 +43,7 @@ from console.auth import (
 from console.records import record
 from console.review_csv import queue_csv
 from console.review_days import JST
-from console.review_figures import figures
+from console.review_figures import figures, handover_figures
 from console.review_filters import Filters, InvalidRequest
 from console.review_marks import set_mark
 from console.review_queue import DEFAULT_LIMIT, MAX_LIMIT, entry, options, program_names, queue
@@ -369,7 +369,8 @@ def create_app(gate: Gate, db_url: Optional[str] = None, rasa_url: Optional[str]
 
         def read():
             with session(db_url) as kb, review_db.session(review_url) as db:
-                return figures(db, kb, filters.start, filters.end)
+                summary = figures(db, kb, filters.start, filters.end)
+            return {**summary, "handovers": handover_figures(handover_store(), filters.start, filters.end)}
 
         return response.json(await off_loop(read))
 

@@ -1,5 +1,6 @@
 """The supervisor's summary of the review log: conversations per day, self-resolution, 👎 by program, and what
-the assistant could not answer grouped by topic.
+the assistant could not answer grouped by topic; beside them, the handovers to a person of the same days
+(requests per day, the median wait, the share that timed out: handover/figures.py counts them).
 
 Unlike the queue, the figures read every logged turn of the range (answers too: the rates need them), and
 group unanswered texts with the knowledge store's search.
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from console.review_days import jst_day, utc
 from console.review_filters import within
 from console.review_queue import program_label, program_names
+from handover.store import HandoverStore
 from knowledge.search import search
 from review.models import Turn
 
@@ -136,4 +138,18 @@ def figures(db: Session, kb: Session, start: Optional[date] = None, end: Optiona
         "self_resolution": self_resolution(rows),
         "down_by_program": down_by_program(rows, names),
         "unanswered_topics": unanswered_topics(rows, topic_of(kb), names),
+    }
+
+
+def handover_figures(store: HandoverStore, start: Optional[date] = None, end: Optional[date] = None
+                     ) -> Dict[str, Any]:
+    """The handovers requested in the JST days given, as the review page draws them: requests per day (every day
+    of the range, as the conversations per day), the median wait from the request to a person taking it (seconds),
+    and the share of those no longer waiting that timed out (None when there is nothing to divide)."""
+    counted = store.figures_between(start, end, max_days=MAX_DAYS)
+    return {
+        "requests": counted.requests, "taken": counted.taken, "timed_out": counted.timed_out,
+        "median_wait_seconds": counted.median_wait_seconds,
+        "timed_out_share": None if counted.timed_out_share is None else round(counted.timed_out_share, 4),
+        "per_day": [{"date": day.isoformat(), "handovers": count} for day, count in counted.per_day],
     }

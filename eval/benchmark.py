@@ -11,6 +11,13 @@ Modes: ``single`` is `make run`'s shape (one Rasa process, SQLite, in-memory tra
 `make run-prod`'s (scripts/prod/: nginx, two Rasa processes, PostgreSQL tracker store, Redis lock store), started on
 its own ports and runtime directory, with nginx's per-client rate limit raised (the benchmark is one client).
 Usage: python -m eval.benchmark [--modes single,production,init] [--concurrency 1,4,16,64] [--rounds N]
+                                [--handover-probe]
+
+``--handover-probe`` (single mode): the assistant also runs its LINE channel, on a local stub of LINE's API, and
+while the highest load runs, a few conversations held by staff receive staff messages; the time until each
+reaches the web chat's event stream and LINE's Push API is printed as p50/p95 (eval/handover_probe.py). Off by
+default: the probe's streams and writes are extra load, so the other figures are not comparable with a run without
+it.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ from typing import Dict, Iterator, List, Tuple
 import requests
 
 from eval import cases, servers
+from eval.handover_probe import DeliveryProbe
 
 SEED = 7
 INIT_TURNS = ["hello", "I am sad", "yes", "are you a bot?", "hi", "great", "thanks", "bye"]
@@ -112,10 +120,13 @@ def measure(url: str, dialogues: List[List[str]], concurrency: int, processes: D
 
 
 def bench(name: str, url: str, processes: Dict[str, int], levels: List[int], rounds: int,
-          make_dialogues) -> Dict[int, Dict[str, object]]:
+          make_dialogues, during=None) -> Dict[int, Dict[str, object]]:
+    """The figures at each load; ``during(level)``, when given, is a context entered around that load's run (the
+    handover probe)."""
     figures = {}
     for level in levels:
-        figures[level] = measure(url, make_dialogues(max(level * rounds, 4)), level, processes)
+        with during(level) if during is not None else contextlib.nullcontext():
+            figures[level] = measure(url, make_dialogues(max(level * rounds, 4)), level, processes)
     print(f"\n{name}")
     print(f"{'concurrent':>10} {'turns':>6} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'failed':>6}  "
           "CPU-ms per turn")
@@ -153,11 +164,47 @@ def production() -> Iterator[Tuple[str, Dict[str, int]]]:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def single(work: Path, kb_url: str, probe: bool, probe_level: int):
+    """`make run`'s shape on ports 5025/5075: ``(processes, during, probes)``. With ``probe``, the LINE channel runs
+    too, on a local stub of LINE's API, and ``during`` runs a handover delivery probe around the ``probe_level``
+    load (its results in ``probes``, by level, once the load is done)."""
+    if not probe:
+        with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075) as processes:
+            yield processes, None, {}
+        return
+    from tests.e2e.line_stub import LineApiStub
+
+    line_api = LineApiStub()
+    review_url = f"sqlite:///{work / 'review.db'}"
+    env = {"LINE_CHANNEL_SECRET": "bench-channel-secret", "LINE_CHANNEL_ACCESS_TOKEN": "bench-access-token",
+           "LINE_API_BASE_URL": line_api.url, "REVIEW_DB_URL": review_url}
+    probes: Dict[int, DeliveryProbe] = {}
+
+    @contextlib.contextmanager
+    def during(level: int):
+        if level != probe_level:
+            yield
+            return
+        with DeliveryProbe("http://127.0.0.1:5025", review_url, line_api) as running:
+            yield
+        probes[level] = running
+
+    try:
+        with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075, env=env,
+                               credentials=servers.ROOT / "credentials-line-stub.yml") as processes:
+            yield processes, during, probes
+    finally:
+        line_api.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", default="single,production,init")
     parser.add_argument("--concurrency", default="1,4,16,64")
     parser.add_argument("--rounds", type=int, default=2, help="conversations per concurrent user and level")
+    parser.add_argument("--handover-probe", action="store_true",
+                        help="single mode: measure staff messages' delivery (web chat, LINE) under the highest load")
     args = parser.parse_args()
     modes = args.modes.split(",")
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -168,11 +215,13 @@ def main() -> int:
         work = Path(tmp)
         if "single" in modes:
             kb_url = servers.loaded_knowledge(work)
-            with servers.assistant(work, kb_url, rasa_port=5025, actions_port=5075) as processes:
+            with single(work, kb_url, args.handover_probe, max(levels)) as (processes, during, probes):
                 results["single"] = bench("single process (make run: SQLite, in-memory trackers)",
                                           "http://127.0.0.1:5025/webhooks/rest/webhook",
                                           {"actions": processes[0].pid, "rasa": processes[1].pid}, levels,
-                                          args.rounds, ours)
+                                          args.rounds, ours, during)
+            for level, probe in probes.items():
+                print(probe.report(level))
         if "production" in modes:
             with production() as (url, pids):
                 results["production"] = bench("production (make run-prod: nginx, 2 Rasa, PostgreSQL, Redis)", url,

@@ -5,7 +5,7 @@ of four shapes, built only here:
 
 - ``{"state": "queued", "position": 2, "wait_seconds": 360}``: waiting for a person, second in line;
 - ``{"state": "connected", "staff": "佐藤"}``: a person (display name) has taken the conversation;
-- ``{"state": "ended"}``: the person handed the conversation back to the assistant;
+- ``{"state": "ended"}``: the person handed the conversation back to the assistant, or the user stopped waiting;
 - ``{"state": "unavailable", "callback": true, "next_staffed": "2026-11-30T08:30:00+09:00"}``: nobody can take it
   now; whether a call back can be requested, and when staff are next there (ISO 8601, Japan time).
 
@@ -30,6 +30,9 @@ UNAVAILABLE: Literal["unavailable"] = "unavailable"
 
 CONNECTED_TEXT = "担当の{staff}がお話を伺います。ご用件をお書きください。"
 ENDED_TEXT = "担当者との会話を終了しました。ここからは再びアシスタントがお答えします。"
+# A queued user who wrote a cancel word (handover/leaving.py): they no longer wait, the assistant answers again.
+LEFT_QUEUE_TEXT = ("担当者へのおつなぎを取りやめました。ここからは再びアシスタントがお答えします。"
+                   "ご用件があれば、続けてお書きください。")
 TIMED_OUT_TEXT = ("お待たせして申し訳ありません。ただいま担当者におつなぎできませんでした。"
                   "折り返しのご連絡をご希望でしたら、お知らせください。")
 QUEUED_TEXT = "担当者におつなぎするまでお待ちください。現在{position}番目で、待ち時間の目安は約{minutes}分です。"

@@ -81,7 +81,7 @@ class Presence:
 
 @dataclass(frozen=True)
 class Figures:
-    """Handovers requested in the last ``len(per_day)`` days (Japan-time days, today last)."""
+    """Handovers requested in a range of Japan-time days (handover/figures.py)."""
 
     per_day: Tuple[Tuple[date, int], ...]      # every day, zero included
     requests: int

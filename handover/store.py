@@ -3,7 +3,7 @@
 States of a handover::
 
     queued ──take──▶ connected ──end(returned | user_left)──▶ ended
-      │ └──end(user_left)──────────────────────────────────▶ ended
+      │ └──end(user_left) or leave_queue──────────────────▶ ended
       └──expire_queued (HANDOVER_QUEUE_TIMEOUT_SECONDS)────▶ timed_out
 
 Every process (the Rasa processes, the action server, the console) shares the database, so each transition is one
@@ -35,9 +35,8 @@ from __future__ import annotations
 import logging
 import secrets
 import statistics
-from collections import Counter
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Session, aliased
 from common.settings import MAX_MESSAGE_CHARS, settings
 from handover import contract, hours, models
 from handover import db as database
+from handover import figures as counted
 from handover.models import (
     ACTIVE,
     AUTHORS,
@@ -323,6 +323,21 @@ class HandoverStore:
         logger.info("handover.ended", extra={"handover": handover_id, "outcome": outcome})
         return True
 
+    def leave_queue(self, handover_id: int, now: Optional[datetime] = None) -> bool:
+        """The user stops waiting (they wrote a cancel word: bot/channels/hold.py): a handover still queued ends as
+        ``user_left``, with no message (the user's own turn answers them). False when it is no longer queued: a
+        person took it, it timed out or it ended first (one conditional UPDATE: take, expiry and leaving never both
+        win), and a conversation a person has taken is never ended by this."""
+        moment = _moment(now)
+        table = models.Handover
+        with self._write() as db:
+            left = db.execute(update(table).where(table.id == handover_id, table.state == QUEUED).values(
+                state=ENDED, ended_at=moment, outcome=USER_LEFT, updated_at=moment).execution_options(
+                synchronize_session=False)).rowcount == 1
+        if left:
+            logger.info("handover.left_queue", extra={"handover": handover_id})
+        return left
+
     def expire_queued(self, now: Optional[datetime] = None, timeout_seconds: Optional[float] = None
                       ) -> List[Handover]:
         """Queued handovers requested ``timeout_seconds`` ago or longer (default ``HANDOVER_QUEUE_TIMEOUT_SECONDS``)
@@ -583,26 +598,29 @@ class HandoverStore:
     # ---- figures -----------------------------------------------------------------------------------------------------
 
     def figures(self, days: int = 30, now: Optional[datetime] = None) -> Figures:
-        """Handovers requested in the last ``days`` Japan-time days (today included): per day, the median wait from
-        request to take of those taken, and the share that timed out among those no longer queued."""
+        """Handovers requested in the last ``days`` Japan-time days (today included): :meth:`figures_between`."""
         if days < 1:
             raise ValueError("figures cover 1 day or more")
         moment = _moment(now)
         today = moment.astimezone(JST).date()
-        first = today - timedelta(days=days - 1)
-        start = datetime.combine(first, time(0), JST).astimezone(UTC)
+        return self.figures_between(today - timedelta(days=days - 1), today, until=moment)
+
+    def figures_between(self, start: Optional[date] = None, end: Optional[date] = None,
+                        until: Optional[datetime] = None, max_days: Optional[int] = None) -> Figures:
+        """Handovers requested in the Japan-time days ``start`` to ``end`` (inclusive; either may be None: open),
+        and not after ``until`` when given: per day, the median wait from request to take of those taken, and the
+        share that timed out among those no longer queued (handover/figures.py, the review page's days);
+        ``max_days``: fill only the latest that many days (the review page's bound)."""
+        low, high = counted.bounds(start, end)
         table = models.Handover
+        query = select(table.requested_at, table.taken_at, table.state)
+        if low is not None:
+            query = query.where(table.requested_at >= low)
+        if high is not None:
+            query = query.where(table.requested_at < high)
+        if until is not None:
+            query = query.where(table.requested_at <= _moment(until))
         with self._read() as db:
-            rows = db.execute(select(table.requested_at, table.taken_at, table.state, table.outcome).where(
-                table.requested_at >= start, table.requested_at <= moment)).all()
-        per_day = Counter(_required(requested).astimezone(JST).date() for requested, _, _, _ in rows)
-        waits = [(_required(taken) - _required(requested)).total_seconds()
-                 for requested, taken, _, _ in rows if taken is not None]
-        left_queue = [outcome for _, _, state, outcome in rows if state != QUEUED]
-        timed_out = left_queue.count(TIMED_OUT)
-        return Figures(
-            per_day=tuple((first + timedelta(days=offset), per_day[first + timedelta(days=offset)])
-                          for offset in range(days)),
-            requests=len(rows), taken=len(waits),
-            median_wait_seconds=statistics.median(waits) if waits else None,
-            timed_out=timed_out, timed_out_share=timed_out / len(left_queue) if left_queue else None)
+            rows = db.execute(query).all()
+        return counted.summarize((counted.Request(_required(requested), _aware(taken), state)
+                                  for requested, taken, state in rows), start, end, max_days)

@@ -171,6 +171,35 @@ function showFigures(data) {
     topics.append(tr);
   });
   if (!data.unanswered_topics.length) emptyRow(topics, 3, "この期間に回答できなかった発言はありません。");
+
+  showHandovers(data.handovers);
+}
+
+// A wait in seconds as staff read it: seconds under a minute, else minutes and seconds.
+function waitLabel(seconds) {
+  if (seconds === null || seconds === undefined) return "―";
+  const whole = Math.round(seconds);
+  if (whole < 60) return `${whole}秒`;
+  const rest = whole % 60;
+  return `${Math.floor(whole / 60)}分${rest ? `${rest}秒` : ""}`;
+}
+
+function showHandovers(handovers) {
+  $("handover-requests").textContent = `${handovers.requests}件`;
+  $("handover-wait").textContent = waitLabel(handovers.median_wait_seconds);
+  $("handover-timed-out").textContent = percent(handovers.timed_out_share);
+  $("handover-detail").textContent = handovers.requests
+    ? `依頼${handovers.requests}件のうち、担当者が対応したもの${handovers.taken}件、時間切れ${handovers.timed_out}件です。`
+    : "この期間の引き継ぎの依頼はありません。";
+  const table = $("handover-table").tBodies[0];
+  table.replaceChildren();
+  handovers.per_day.forEach((day) => {
+    const tr = el("tr");
+    tr.append(el("th", dayLabel(day.date, true)), cell(`${day.handovers}件`, "number"));
+    tr.firstChild.scope = "row";
+    table.append(tr);
+  });
+  if (!handovers.per_day.length) emptyRow(table, 2, "この期間の引き継ぎの依頼はありません。");
 }
 
 // ---- the queue ----

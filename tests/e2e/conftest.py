@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from eval import servers
+from tests import held_replies
 from tests.e2e.line_stub import LineApiStub
 
 # Ports can be moved (E2E_PORT_OFFSET) so that two test runs on one machine do not collide.
@@ -48,8 +49,9 @@ def assistant_env(line_api: LineApiStub, review_log_url: str, **settings: str) -
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory, line_api, review_log_url):
-    """Base URL of a running assistant (REST and LINE channels), torn down after the session."""
+def assistant(request, tmp_path_factory, line_api, review_log_url):
+    """Base URL of a running assistant (REST and LINE channels), torn down after the session; before that, the
+    session fails if the assistant answered anyone while a person held their conversation (tests/held_replies.py)."""
     workdir = tmp_path_factory.mktemp("assistant")
     kb_url = servers.loaded_knowledge(workdir)
     # The committed credentials (credentials-line.yml + the stub's API host); Rasa expands their ${VAR}s from the
@@ -62,6 +64,8 @@ def assistant(tmp_path_factory, line_api, review_log_url):
     with servers.assistant(workdir, kb_url, RASA_PORT, ACTIONS_PORT, api_token=RASA_API_TOKEN,
                            credentials=servers.ROOT / "credentials-line-stub.yml", env={**line_env, **unlimited}):
         yield f"http://127.0.0.1:{RASA_PORT}"
+        held_replies.verify(review_log_url, held_replies.events_over_http(f"http://127.0.0.1:{RASA_PORT}",
+                                                                          RASA_API_TOKEN), "e2e", request.config)
 
 
 class Conversation:

@@ -27,7 +27,7 @@ class LineApiStub:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 retry_key = self.headers.get("X-Line-Retry-Key")
                 self.record = {"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),
-                               "retry_key": retry_key,
+                               "retry_key": retry_key, "at": time.monotonic(),  # when it arrived
                                "connection": self.client_address}  # (host, port): one per TCP connection
                 stub.calls.append(self.record)
                 if self.path == "/v2/bot/message/reply" and body.get("replyToken") in stub.expired_tokens:

@@ -57,9 +57,25 @@ def seed(url: str) -> dict:
         return {name: row.id for name, row in rows.items()}
 
 
+def seed_handovers(url: str) -> None:
+    """Three requests for a person in the last days: taken after 90 s, timed out, and taken after 150 s."""
+    from handover.store import HandoverStore
+
+    store = HandoverStore(url)
+    for sender, asked, wait in (("web-a", NOW - timedelta(days=2), 90), ("web-b", NOW - timedelta(days=1), None),
+                                ("line-c", NOW - timedelta(hours=20), 150)):
+        handover = store.request(sender, "rest", now=asked)
+        if wait is None:
+            assert store.expire_queued(now=asked + timedelta(seconds=600), timeout_seconds=600)
+        else:
+            assert store.take(handover.id, "sato", "佐藤", now=asked + timedelta(seconds=wait))
+            assert store.end(handover.id, "returned", now=asked + timedelta(seconds=wait + 60))
+
+
 @pytest.fixture(scope="module")
 def review_log(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('review-log') / 'review.db'}"
+    seed_handovers(url)
     return url, seed(url)
 
 
@@ -245,6 +261,13 @@ def test_the_figures_render(page):
     total = sum(int(row.find_elements(By.CSS_SELECTOR, "td")[0].text.rstrip("件")) for row in topics)
     assert total == 2  # the unsure and the fallback entry
     assert INJECTION in page.find_element(By.ID, "topics-table").text
+    # the handovers: three asked, waits of 90 and 150 s (median 2 min), one of three timed out
+    assert page.find_element(By.ID, "handover-requests").text == "3件"
+    assert page.find_element(By.ID, "handover-wait").text == "2分"
+    assert page.find_element(By.ID, "handover-timed-out").text == "33.3%"
+    handovers = page.execute_script(
+        "return [...document.querySelectorAll('#handover-table tbody tr td')].map(td => parseInt(td.textContent, 10))")
+    assert len(handovers) == 30 and sum(handovers) == 3
 
 
 @pytest.mark.parametrize("width,height", [(1280, 900), (1024, 800)])

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from eval import servers
-from tests import clocked
+from tests import clocked, held_replies
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "scripts" / "prod" / "ctl.sh"
@@ -137,7 +137,7 @@ def clocked_python(directory: Path, since: float) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack(request):
     busy = [f"{name}:{port}" for name, port in PORTS.items() if _port_in_use(port)]
     if busy:
         pytest.fail(f"ports already in use (set PROD_TEST_PORT_BASE): {', '.join(busy)}")
@@ -151,11 +151,15 @@ def stack():
         stack = Stack(run_dir, env)
         assert up.returncode == 0, f"ctl.sh up failed:\n{up.stderr[-4000:]}\n{stack.logs()}"
         yield stack
+        # No assistant reply while a person held a conversation, over the session (tests/held_replies.py).
+        held_replies.verify(stack.review_url, held_replies.events_in_sql(stack.tracker_url), "production",
+                            request.config)
     finally:
         if stack is not None:
             from knowledge.db import engine_for
 
-            engine_for(stack.knowledge_url).dispose()  # the tests' connections, before PostgreSQL stops
+            for url in (stack.knowledge_url, stack.tracker_url, stack.review_url):
+                engine_for(url).dispose()  # the tests' connections, before PostgreSQL stops
         subprocess.run(["bash", str(CTL), "down"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         shutil.rmtree(run_dir, ignore_errors=True)
 
