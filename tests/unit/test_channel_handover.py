@@ -395,6 +395,40 @@ def test_a_retried_push_is_not_sent_twice_and_a_failed_one_is_retried_in_order(s
     assert len([c for c in stub.delivered(PUSH) if c["body"]["to"] == user]) == 2
 
 
+class FirstUserWaitsForSecond:
+    """The real LINE API, except that the first user's push is answered only once the second user's was made: a
+    worker that serves users one after another gives up on the first (a timeout, retried later)."""
+
+    def __init__(self, api: Any, first: str, second: str) -> None:
+        self.api, self.first, self.second = api, first, second
+        self.second_pushed = asyncio.Event()
+
+    async def push_message(self, request: Any, **options: Any) -> Any:
+        if request.to == self.first:
+            await asyncio.wait_for(self.second_pushed.wait(), 2.0)
+        answer = await self.api.push_message(request, **options)
+        if request.to == self.second:
+            self.second_pushed.set()
+        return answer
+
+
+def test_users_are_pushed_side_by_side_so_no_staff_message_waits_for_another_users(store, stub):
+    first, second = line_user(), line_user()
+    staff_messages(store, first)
+    staff_messages(store, second)
+    channel = LineInput(SECRET, TOKEN, stub.url)
+
+    async def one_round() -> int:
+        api = FirstUserWaitsForSecond(channel.line_api.api(), first, second)
+        delivered = await line_push.deliver(store, api, "unit")
+        await channel.close()
+        return delivered
+
+    assert asyncio.run(one_round()) == 4  # two staff messages each, in one round
+    for user in (first, second):
+        assert len([c for c in stub.delivered(PUSH) if c["body"]["to"] == user]) == 2
+
+
 CLAIM_AND_DIE = """
 import os, signal, sys
 from handover.store import HandoverStore
