@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Sequence
 from urllib.parse import urlparse
 
 import requests
@@ -96,13 +96,21 @@ def running(commands: List[List[str]], health_urls: List[str], workdir: Path, cw
 def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
               model: Optional[str] = None, credentials: Optional[Path] = None,
               api_token: Optional[str] = None, root: Path = ROOT,
-              env: Optional[dict] = None, cors_origins: Optional[List[str]] = None) -> Iterator[List[subprocess.Popen]]:
+              env: Optional[dict] = None, cors_origins: Optional[List[str]] = None,
+              launcher: Sequence[str] = ()) -> Iterator[List[subprocess.Popen]]:
     """The assistant on its own ports, its actions reading the knowledge database at ``kb_url``.
 
     ``root`` is the project whose actions run (another checkout, to measure an earlier version); ``env`` adds
     environment variables for both servers (e.g. those a credentials file's ``${VAR}``s name). The web pages that
     may call the Rasa server: ``cors_origins``, else ``$ASSISTANT_CORS_ORIGINS`` (space- or comma-separated), else
-    any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page)."""
+    any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page).
+
+    ``launcher``: arguments put between the Python interpreter and ``-m <entry point>`` of both servers, so that a
+    module runs them (e.g. ``["-m", "tests.e2e.clocked"]``, which starts the entry point under a fixed clock); only
+    for a checkout with the project's entry points (bot/action_server.py, bot/rasa_command.py)."""
+    entry_points = (root / "bot" / "action_server.py").exists() and (root / "bot" / "rasa_command.py").exists()
+    if launcher and not entry_points:
+        raise ValueError(f"a launcher needs bot/action_server.py and bot/rasa_command.py in {root}")
     # The project's own endpoints.yml (`make run`'s), with the action server on this run's port.
     endpoint_config = yaml.safe_load((root / "endpoints.yml").read_text()) or {}
     endpoint_config.setdefault("action_endpoint", {})["url"] = f"http://127.0.0.1:{actions_port}/webhook"
@@ -114,7 +122,7 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     # As scripts/serve.sh starts them: the action server on loopback with bounded bodies (an earlier checkout
     # without bot/action_server.py: `rasa run actions` on loopback), the Rasa server with bodies up to 64 KB.
     if (root / "bot" / "action_server.py").exists():
-        actions = [str(BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--port",
+        actions = [str(BIN / "python"), *launcher, "-m", "bot.action_server", "--actions", "bot.actions", "--port",
                    str(actions_port)]
     else:
         actions = ["env", "SANIC_HOST=127.0.0.1", str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
@@ -124,7 +132,7 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     # plain `rasa`, the token on its command line (measurements only).
     rasa = ["env", f"SANIC_REQUEST_MAX_SIZE={RASA_MAX_BODY}"]
     if (root / "bot" / "rasa_command.py").exists():
-        rasa += [str(BIN / "python"), "-m", "bot.rasa_command"]
+        rasa += [str(BIN / "python"), *launcher, "-m", "bot.rasa_command"]
     else:
         rasa += [str(BIN / "rasa")]
     rasa += ["run", "--model", model or trained_model(), "--port", str(rasa_port), "--interface", "127.0.0.1",
