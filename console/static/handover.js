@@ -231,9 +231,9 @@ async function openConversation(id) {
     assistant.turns.forEach((turn) => log.append(assistantTurn(turn)));
     log.append(el("li", `ここから担当者への引き継ぎ（${clock(body.handover.requested_at, true)} 受付）`, "divider"));
     appendMessages(body.messages);
-    log.scrollTop = log.scrollHeight;
     $("conversation").hidden = false;
     $("conversation-empty").hidden = true;
+    log.scrollTop = log.scrollHeight; // once shown: a hidden log has no height, and the first one opened stayed at its top
     selectFocus(body.handover.focus);
     showState();
     say("conversation-status", "");

@@ -39,6 +39,9 @@ USER_TO_STAFF = "来月の商談会に出たいのですが、間に合います
 STAFF_FIRST = "田中です。台湾への輸出のご相談ですね。商談会の日程をお調べします。"
 STAFF_AFTER_RELOAD = "お待たせしました。来月の商談会はまだ申し込めます。"
 
+TRANSCRIPT_AT_END = "const l = document.getElementById('transcript'); " \
+                    "return l.scrollHeight > l.clientHeight && l.scrollHeight - l.scrollTop - l.clientHeight < 40"
+
 
 def staff_texts(driver):
     """What staff said, as the web chat shows it (the name line, then the text)."""
@@ -118,6 +121,7 @@ def test_a_user_and_a_staff_member_talk_through_a_handover_and_the_assistant_tak
         type_in_chat(browser, USER_TO_STAFF)
         chat.settled()
         wait(staff, lambda d: any(line["kind"] == "user" and USER_TO_STAFF in line["text"] for line in transcript(d)))
+        assert staff.execute_script(TRANSCRIPT_AT_END)  # the newest line in view, not the start of the conversation
         assert bot_bubbles(browser) == bots
         assert USER_TO_STAFF not in site.said_to_rasa(sender) and site.bot_turns(sender) == rasa_turns
 
