@@ -271,8 +271,10 @@ async function takeOver(id) {
 async function send(data, button) {
   button.disabled = true;
   try {
-    const body = await postJSON(`/api/handovers/${open.id}/messages`, data);
-    appendMessages([body.message]);
+    await postJSON(`/api/handovers/${open.id}/messages`, data);
+    // Everything after the cursor, not only this message: a user's message stored just before it and not polled yet
+    // would be skipped for good once the cursor had passed it (the next polls ask only for later ids).
+    await pollConversation(true);
     return true;
   } catch (error) {
     say("conversation-status", shownError(error), true);
