@@ -49,7 +49,8 @@ def test_axe_finds_nothing_on_the_handover_page_in_use(staffed_site, second_brow
         reply_on_page(staff, "担当の田中です。ご用件を伺います。")
         staff.find_element(By.ID, "card-send").click()
         wait(staff, ec.text_to_be_present_in_element((By.ID, "conversation-status"), "のカードを送信しました"))
-        wait(staff, lambda d: len(transcript(d)) >= 5)
+        wait(staff, lambda d: any(line["kind"] == "user" and "よろしくお願いします" in line["text"]
+                                  for line in transcript(d)))
         staff.refresh()  # the call-back table is read at load (and every 10 s)
         wait(staff, lambda d: "017-000-0000" in d.find_element(By.ID, "callbacks-table").text)
         item(staff, queued.id)

@@ -145,12 +145,21 @@ def test_bad_input_is_refused_clearly_and_markup_stays_text_on_both_pages(staffe
             assert driver.execute_script(ELEMENTS_FROM_MARKUP, where) == 0, where
             assert driver.execute_script("return window.__pwned === undefined"), where
 
-        # ---- nothing stored twice, nothing lost: both still reach the other side ----
-        reply_on_page(staff, "ほかにご不明な点はありますか。")
-        wait(browser, lambda d: any("ほかにご不明な点はありますか。" in t for t in staff_texts(d)))
-        assert texts(site, handover.id) == stored + [("staff", STAFF_MARKUP), ("user", USER_MARKUP),
-                                                     ("staff", "ほかにご不明な点はありますか。")]
-        assert len(staff_texts(browser)) == 2
+        # ---- nothing stored twice, nothing lost: both still reach the other side, also when staff reply right
+        # after the user wrote (before the page's next poll: the reply's answer must not skip the user's line) ----
+        crossing = []
+        for round_ in range(3):
+            said, answered = f"追加で確認です（{round_ + 1}）", f"はい、確認します（{round_ + 1}）。"
+            assert handover_of(same_user.say(said))["state"] == "connected"
+            reply_on_page(staff, answered)
+            crossing += [("user", said), ("staff", answered)]
+        wait(staff, lambda d: all(any(said in line["text"] for line in transcript(d)) for _, said in crossing))
+        shown = [(line["kind"], line["text"]) for line in transcript(staff) if line["kind"] in ("user", "staff")][-6:]
+        assert [kind for kind, _ in shown] == [kind for kind, _ in crossing], shown  # in order, each once
+        assert all(said in text for (_, text), (_, said) in zip(shown, crossing)), shown
+        assert all(sum(said in line["text"] for line in transcript(staff)) == 1 for _, said in crossing)
+        assert texts(site, handover.id) == stored + [("staff", STAFF_MARKUP), ("user", USER_MARKUP), *crossing]
+        wait(browser, lambda d: len(staff_texts(d)) == 4)
     finally:
         for someone in (sender, bystander):
             if someone is not None:
