@@ -308,7 +308,7 @@ $("reply-form").addEventListener("submit", async (event) => {
   if (!open || !text.trim() || $("reply-send").disabled) return;
   replyKey = replyKey || newKey(); // the same key for a retry of the same text: stored once
   if (await send({ text, key: replyKey }, $("reply-send"))) {
-    $("reply").value = "";
+    if ($("reply").value === text) $("reply").value = ""; // what staff typed while it was sent is kept
     replyKey = null;
     countChars();
     say("conversation-status", "送信しました。");
