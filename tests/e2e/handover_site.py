@@ -234,11 +234,22 @@ def transcript(driver) -> List[Dict[str, str]]:
         "text: li.textContent}))")
 
 
-def reply_on_page(driver, text: str) -> None:
-    """Type a reply (set at once: a long one typed key by key would take minutes) and send it."""
+def type_reply(driver, text: str) -> None:
+    """Put ``text`` in the reply box as typed (set at once: a long text typed key by key would take minutes)."""
     driver.execute_script(
         "const box = document.getElementById('reply'); box.value = arguments[0];"
         "box.dispatchEvent(new Event('input', {bubbles: true}));", text)
+
+
+def staff_lines(driver, text: str) -> int:
+    return sum(1 for line in transcript(driver) if "staff" in line["kind"] and text in line["text"])
+
+
+def reply_on_page(driver, text: str) -> None:
+    """Type a reply and send it; returns once the transcript shows it (the status line may still say 送信しました
+    from the reply before)."""
+    before = staff_lines(driver, text)
+    type_reply(driver, text)
     wait(driver, lambda d: d.find_element(By.ID, "reply-send").is_enabled())
     driver.find_element(By.ID, "reply-send").click()
-    wait(driver, ec.text_to_be_present_in_element((By.ID, "conversation-status"), "送信しました"))
+    wait(driver, lambda d: staff_lines(d, text) > before)

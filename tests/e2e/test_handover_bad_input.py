@@ -28,9 +28,11 @@ from tests.e2e.handover_site import (
     handover_of,
     open_handover_page,
     reply_on_page,
+    staff_lines,
     take_on_page,
     text_of,
     transcript,
+    type_reply,
     wait,
 )
 from tests.e2e.test_webchat import ChatPage
@@ -56,6 +58,11 @@ Promise.allSettled([
   fetch(url, {method: 'POST', credentials: 'include', body: '{}', headers: {'Content-Type': 'application/json'}})
     .then((r) => r.status),
 ]).then((results) => done(results.map((r) => r.status === 'fulfilled' ? String(r.value) : 'refused')));"""
+SLOW_REPLIES = """
+window.__fetch = window.fetch;
+window.fetch = (url, init) => init && init.method === 'POST' && String(url).endsWith('/messages')
+  ? new Promise((resolve) => setTimeout(resolve, 1500)).then(() => window.__fetch(url, init))
+  : window.__fetch(url, init);"""
 ELEMENTS_FROM_MARKUP = "return document.querySelectorAll(arguments[0] + ' b, ' + arguments[0] + ' img, ' + " \
                        "arguments[0] + ' i, ' + arguments[0] + ' script').length"
 
@@ -160,6 +167,15 @@ def test_bad_input_is_refused_clearly_and_markup_stays_text_on_both_pages(staffe
         assert all(sum(said in line["text"] for line in transcript(staff)) == 1 for _, said in crossing)
         assert texts(site, handover.id) == stored + [("staff", STAFF_MARKUP), ("user", USER_MARKUP), *crossing]
         wait(browser, lambda d: len(staff_texts(d)) == 4)
+
+        # ---- what staff type while a reply is still being sent is kept (a slow network: 1.5 s a reply) ----
+        staff.execute_script(SLOW_REPLIES)
+        type_reply(staff, "資料は明日お送りします。")
+        staff.find_element(By.ID, "reply-send").click()
+        type_reply(staff, "それから、")  # typed on at once
+        wait(staff, lambda d: staff_lines(d, "資料は明日お送りします。") == 1)
+        assert staff.find_element(By.ID, "reply").get_attribute("value") == "それから、"
+        staff.execute_script("window.fetch = window.__fetch")
     finally:
         for someone in (sender, bystander):
             if someone is not None:
