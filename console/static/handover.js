@@ -231,9 +231,9 @@ async function openConversation(id) {
     assistant.turns.forEach((turn) => log.append(assistantTurn(turn)));
     log.append(el("li", `ここから担当者への引き継ぎ（${clock(body.handover.requested_at, true)} 受付）`, "divider"));
     appendMessages(body.messages);
-    log.scrollTop = log.scrollHeight;
     $("conversation").hidden = false;
     $("conversation-empty").hidden = true;
+    log.scrollTop = log.scrollHeight; // once shown: a hidden log has no height, and the first one opened stayed at its top
     selectFocus(body.handover.focus);
     showState();
     say("conversation-status", "");
@@ -271,8 +271,10 @@ async function takeOver(id) {
 async function send(data, button) {
   button.disabled = true;
   try {
-    const body = await postJSON(`/api/handovers/${open.id}/messages`, data);
-    appendMessages([body.message]);
+    await postJSON(`/api/handovers/${open.id}/messages`, data);
+    // Everything after the cursor, not only this message: a user's message stored just before it and not polled yet
+    // would be skipped for good once the cursor had passed it (the next polls ask only for later ids).
+    await pollConversation(true);
     return true;
   } catch (error) {
     say("conversation-status", shownError(error), true);
@@ -306,7 +308,7 @@ $("reply-form").addEventListener("submit", async (event) => {
   if (!open || !text.trim() || $("reply-send").disabled) return;
   replyKey = replyKey || newKey(); // the same key for a retry of the same text: stored once
   if (await send({ text, key: replyKey }, $("reply-send"))) {
-    $("reply").value = "";
+    if ($("reply").value === text) $("reply").value = ""; // what staff typed while it was sent is kept
     replyKey = null;
     countChars();
     say("conversation-status", "送信しました。");

@@ -109,9 +109,9 @@ CONSOLE_LOGIN = "staff"
 CONSOLE_PASSWORD = "staff-test-password"
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium driven by Selenium (chromium + chromium-driver packages)."""
+def chromium():
+    """A new headless Debian Chromium driven by Selenium (chromium + chromium-driver packages): a browser of its own
+    (cookies, storage), as a second person's."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -123,8 +123,33 @@ def browser():
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     ARTIFACTS.mkdir(exist_ok=True)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The session's browser (see :func:`chromium`)."""
+    driver = chromium()
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def second_browser():
+    """Another browser, for a test with two people at once (a user in the web chat, staff in the console)."""
+    driver = chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def staffed_site(tmp_path_factory):
+    """The handover tests' site (tests/e2e/handover_site.py) within staffed hours: the assistant, the console and
+    the demo page on one fixed clock, a weekday at 10:00 Japan time."""
+    from tests.e2e.handover_site import STAFFED, STAFFED_PORTS, site
+
+    with site(tmp_path_factory.mktemp("staffed-site"), STAFFED, STAFFED_PORTS) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -445,12 +445,16 @@
     var withTurn = customs.filter(function (c) {
       return (typeof c.turn === "string" && c.turn) || typeof c.turn === "number";
     })[0];
+    // Whether the assistant said something in words this turn. Rasa sends an action's text and its custom payload
+    // as two messages, so a handover state without text of its own comes after the words that already tell it
+    // (「担当者におつなぎします。ただいま1番目で…」): it is kept and shown in the status line, not said twice in the log.
+    var worded = messages.some(function (m) { return m && typeof m.text === "string" && m.text; });
     var entries = [];
     messages.forEach(function (m) {
       var h = m ? handoverOf(m.custom) : null;
       if (h) {  // a person has, will take, or no longer has the conversation
         var notice = handoverNotice(h, m.text);
-        if (notice) {
+        if (notice && (m.text || !worded || (m.buttons && m.buttons.length))) {
           notice.buttons = m.buttons || [];
           entries.push(notice);
         }
