@@ -106,7 +106,7 @@ def assistant(workdir: Path, kb_url: str, rasa_port: int, actions_port: int,
     any page served from this machine's loopback (``LOOPBACK_ORIGINS``: the tests' demo page).
 
     ``launcher``: arguments put between the Python interpreter and ``-m <entry point>`` of both servers, so that a
-    module runs them (e.g. ``["-m", "tests.e2e.clocked"]``, which starts the entry point under a fixed clock); only
+    module runs them (e.g. tests/clocked.py's ``launcher()``, which starts the entry point under a fixed clock); only
     for a checkout with the project's entry points (bot/action_server.py, bot/rasa_command.py)."""
     entry_points = (root / "bot" / "action_server.py").exists() and (root / "bot" / "rasa_command.py").exists()
     if launcher and not entry_points:

@@ -2,7 +2,7 @@
 action server), the staff console and the web chat's demo page, on ports of their own, sharing one review log
 database (handovers, call-back requests, staff accounts and sessions).
 
-Every server runs under tests/e2e/clocked.py, so whether staff are there (handover/hours.py: staffed hours, public
+Every server runs under tests/clocked.py, so whether staff are there (handover/hours.py: staffed hours, public
 holidays, the year-end closure) is the same on any date the tests run. The console runs on the clock too: it
 records when staff were last seen on the 有人対応 page, and the action server compares that with its own now.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from console.accounts.__main__ import main as accounts_cli
 from eval import servers
 from handover.store import HandoverStore
 from knowledge.hours import JST
-from tests.e2e.clocked import clock_env
+from tests import clocked
 from tests.e2e.conftest import PORT_OFFSET, RASA_API_TOKEN, demo_page
 
 # A Wednesday that is no public holiday, far from the year-end closure: 10:00 is within the staffed hours
@@ -41,7 +42,6 @@ NEXT_STAFFED = datetime(2025, 6, 12, 8, 30, tzinfo=JST)
 
 PASSWORD = "handover-test-password"
 STAFF = {"tanaka": "田中", "sato": "佐藤"}  # login -> display name, added with the accounts CLI
-CLOCKED = ["-m", "tests.e2e.clocked"]
 
 
 @dataclass(frozen=True)
@@ -91,22 +91,22 @@ class Site:
 @contextlib.contextmanager
 def site(workdir: Path, at: datetime, ports: Ports) -> Iterator[Site]:
     """The site's servers, their clocks reading ``at`` when this is entered; stopped on leaving."""
-    clock = clock_env(at)
+    launcher = clocked.launcher(since=time.time(), at=at)  # one clock for every server of the site
     kb_url = servers.loaded_knowledge(workdir)
     review_url = f"sqlite:///{workdir / 'review.db'}"
     for login, name in STAFF.items():  # as staff add accounts (README: Staff accounts), before the first start
         assert accounts_cli(["add", login, "--name", name, "--url", review_url], ask=lambda _: PASSWORD) == 0
     # No per-sender message limit: a test's conversation may send a burst no owner does (test_rate_limits.py).
-    env = {"REVIEW_DB_URL": review_url, "RATE_LIMIT_MESSAGES": "0", **clock}
+    env = {"REVIEW_DB_URL": review_url, "RATE_LIMIT_MESSAGES": "0"}
     rasa = f"http://127.0.0.1:{ports.rasa}"
     with servers.assistant(workdir, kb_url, ports.rasa, ports.actions, api_token=RASA_API_TOKEN, env=env,
-                           launcher=CLOCKED):
+                           launcher=launcher):
         console_dir = workdir / "console"
         console_dir.mkdir()
         console = f"http://127.0.0.1:{ports.console}"
-        command = [sys.executable, *CLOCKED, "-m", "console", "--port", str(ports.console)]
+        command = [sys.executable, *launcher, "-m", "console", "--port", str(ports.console)]
         console_env = {"KNOWLEDGE_DB_URL": kb_url, "RASA_URL": rasa, "RASA_API_TOKEN": RASA_API_TOKEN,
-                       "REVIEW_DB_URL": review_url, "PYTHONPATH": str(servers.ROOT), **clock}
+                       "REVIEW_DB_URL": review_url, "PYTHONPATH": str(servers.ROOT)}
         with servers.running([command], [f"{console}/login"], console_dir, servers.ROOT, console_env):
             webchat_dir = workdir / "webchat"
             webchat_dir.mkdir()
