@@ -218,7 +218,7 @@ class Settings(BaseSettings):
     # this often; the target is 1 s at p95) against the database's load: one small indexed query per open web chat
     # stream and one claim per Rasa process per interval.
     handover_delivery_interval_seconds: float = Field(
-        0.5, ge=0.05, le=60, description="how often (seconds) each Rasa process looks for staff messages to deliver "
+        0.25, ge=0.05, le=60, description="how often (seconds) each Rasa process looks for staff messages to deliver "
                                          "(web chat streams, LINE pushes) and for waits that timed out")
 
     # -- the staff console (console/).

@@ -73,26 +73,30 @@ async def push(api: Any, message: Message) -> str:
         return RETRY
 
 
-async def deliver_to_user(store: handover_link.Store, api: Any, messages: List[Message]) -> int:
-    """One user's claimed messages, in order; after a failure, the rest wait for the next round (order)."""
-    done = 0
+async def push_to_user(api: Any, messages: List[Message]) -> List[int]:
+    """One user's claimed messages, in order; after a failure, the rest wait for the next round (order). The ids
+    of those delivered (or refused for good)."""
+    done: List[int] = []
     for message in messages:
-        outcome = await push(api, message)
-        if outcome == RETRY:
+        if await push(api, message) == RETRY:
             break
-        await asyncio.to_thread(store.mark_delivered, [message.id])  # at once: a crash now re-pushes nothing
-        done += 1
+        done.append(message.id)
     return done
 
 
 async def deliver(store: handover_link.Store, api: Any, worker: str, now: Optional[Any] = None) -> int:
     """Claim what is to be pushed to LINE users, push it, mark it; how many messages were delivered or refused.
 
-    Users are served side by side (each user's messages one after another, in order), so that one round's pushes
-    and writes for many users take about as long as one user's: a staff message waits for no other user's.
+    Users are served side by side (each user's messages one after another, in order), and the round's messages are
+    marked in one write, so that a round for many users takes about as long as one user's push: under load, each
+    hop back to a busy event loop costs a while. A process that dies before the write loses nothing and sends
+    nothing twice: the lease lapses, and the push is retried with the same retry key (LINE answers 409).
     ``now`` (for tests): the moment of the claim, which decides whose leases have lapsed."""
     claimed = await asyncio.to_thread(store.claim_undelivered, CHANNEL, worker, now)
     by_user: Dict[Optional[str], List[Message]] = {}
     for message in claimed:
         by_user.setdefault(message.sender, []).append(message)
-    return sum(await asyncio.gather(*(deliver_to_user(store, api, messages) for messages in by_user.values())))
+    done = [i for ids in await asyncio.gather(*(push_to_user(api, ms) for ms in by_user.values())) for i in ids]
+    if done:
+        await asyncio.to_thread(store.mark_delivered, done)
+    return len(done)
