@@ -144,7 +144,7 @@ class EventStreams:
         if self.open >= MAX_STREAMS or (self.stopping is not None and self.stopping.is_set()):
             return response.json({"error": "too many streams"}, status=503,
                                  headers={"Retry-After": str(RETRY_MILLISECONDS // 1000)})
-        store = await asyncio.to_thread(handover_link.store)
+        store = await handover_link.in_delivery_thread(handover_link.store)
         if store is None:  # the database cannot be reached now (logged): the browser tries again
             return response.json({"error": "unavailable"}, status=503,
                                  headers={"Retry-After": str(RETRY_MILLISECONDS // 1000)})
@@ -164,7 +164,7 @@ class EventStreams:
         await stream.send(f"retry: {RETRY_MILLISECONDS}\n\n")
         try:
             while self.stopping is None or not self.stopping.is_set():
-                pending = await asyncio.to_thread(_pending, store, sender, cursor, names)
+                pending = await handover_link.in_delivery_thread(_pending, store, sender, cursor, names)
                 for data in pending:
                     await stream.send(event("message", data, data["id"]))
                     cursor = data["id"]
@@ -175,8 +175,8 @@ class EventStreams:
                 if now - last_checked >= HEARTBEAT_SECONDS:
                     # Read again after the check: a handover that ended since the read above has its last message
                     # (the end, a timed-out wait) stored by now, and it must not be left behind.
-                    if not await asyncio.to_thread(_active, store, sender):
-                        if await asyncio.to_thread(_pending, store, sender, cursor, names):
+                    if not await handover_link.in_delivery_thread(_active, store, sender):
+                        if await handover_link.in_delivery_thread(_pending, store, sender, cursor, names):
                             continue
                         await stream.send(event("idle", {"after": cursor}))
                         break

@@ -11,10 +11,12 @@ fails, the next caller tries again.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol
+from typing import Any, Callable, Dict, Iterable, List, Optional, Protocol, TypeVar
 
 from handover.records import Handover, Message
 
@@ -44,6 +46,19 @@ class Store(Protocol):
 
     def expire_queued(self, now: Optional[datetime] = None, timeout_seconds: Optional[float] = None
                       ) -> List[Handover]: ...
+
+
+T = TypeVar("T")
+
+# Delivery's own threads (the worker's rounds, the event streams' reads): under load the default executor is busy
+# with every user's hold check and Rasa's own work, and a staff message would wait in its queue.
+DELIVERY_THREADS = 4
+_delivery = ThreadPoolExecutor(max_workers=DELIVERY_THREADS, thread_name_prefix="handover-delivery")
+
+
+async def in_delivery_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run a blocking store call for delivery on delivery's own threads."""
+    return await asyncio.get_running_loop().run_in_executor(_delivery, function, *args)
 
 
 _factory: Optional[Callable[[], Store]] = None

@@ -83,16 +83,16 @@ class HandoverWorker:
         """One round: time out waiting users, push to LINE users. ``now`` (for tests): the moment of both."""
         if not handover_link.connected():
             return
-        store = await asyncio.to_thread(handover_link.store)
+        store = await handover_link.in_delivery_thread(handover_link.store)
         if store is None:
             return
-        await asyncio.to_thread(store.expire_queued, now)
+        await handover_link.in_delivery_thread(store.expire_queued, now)
         if self.line_api is not None:
             await line_push.deliver(store, self.line_api.api(), self.name, now)
         if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
-            await asyncio.to_thread(store.prune_callbacks, now)
-            await asyncio.to_thread(store.prune_handovers, now)
+            await handover_link.in_delivery_thread(store.prune_callbacks, now)
+            await handover_link.in_delivery_thread(store.prune_handovers, now)
 
 
 def worker_of(app: Any) -> HandoverWorker:

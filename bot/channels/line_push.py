@@ -92,11 +92,11 @@ async def deliver(store: handover_link.Store, api: Any, worker: str, now: Option
     hop back to a busy event loop costs a while. A process that dies before the write loses nothing and sends
     nothing twice: the lease lapses, and the push is retried with the same retry key (LINE answers 409).
     ``now`` (for tests): the moment of the claim, which decides whose leases have lapsed."""
-    claimed = await asyncio.to_thread(store.claim_undelivered, CHANNEL, worker, now)
+    claimed = await handover_link.in_delivery_thread(store.claim_undelivered, CHANNEL, worker, now)
     by_user: Dict[Optional[str], List[Message]] = {}
     for message in claimed:
         by_user.setdefault(message.sender, []).append(message)
     done = [i for ids in await asyncio.gather(*(push_to_user(api, ms) for ms in by_user.values())) for i in ids]
     if done:
-        await asyncio.to_thread(store.mark_delivered, done)
+        await handover_link.in_delivery_thread(store.mark_delivered, done)
     return len(done)
