@@ -23,11 +23,15 @@ class RuleNotFound(LookupError):
 
 def _rules(db: Session, kind: str, section: Optional[int] = None) -> List[Rule]:
     """The rules of ``kind`` (of one program's, when ``section`` is given). The 経営革新 kinds (employee limits, plan
-    period, growth, sums) need no section: one program carries them all (knowledge/loader.py checks)."""
-    stmt = select(Rule).where(Rule.kind == kind).order_by(Rule.program_section, Rule.rank)
-    if section is not None:
-        stmt = stmt.where(Rule.program_section == section)
-    return list(db.execute(stmt).scalars())
+    period, growth, sums) need no section: one program carries them all (knowledge/loader.py checks).
+
+    The guide has a score of rules, and a turn asks for them program by program (which programs share costs, which
+    frame a message names): they are read once per session (one action run), not once per question."""
+    every = db.info.get("knowledge_rules")
+    if every is None:
+        every = db.info["knowledge_rules"] = list(
+            db.execute(select(Rule).order_by(Rule.program_section, Rule.rank)).scalars())
+    return [rule for rule in every if rule.kind == kind and (section is None or rule.program_section == section)]
 
 
 # ---- 経営革新 (§5): employee limits per industry -------------------------------------------------
