@@ -42,6 +42,14 @@ def test_the_turn_that_asks_for_a_person_and_the_turns_after_the_end_are_not_cou
     assert held_replies.replies_while_held(events, [HOLD]) == []
 
 
+def test_the_request_turn_stamped_by_another_processs_clock_a_little_after_the_request_is_not_counted():
+    skewed = held_replies.CLOCK_SKEW_SECONDS / 2
+    events = [user(S0 + 10 + skewed, "後継ぎがいない"), bot(S0 + 10 + skewed + 0.1), bot(S0 + 10 + skewed + 0.2)]
+    assert held_replies.replies_while_held(events, [HOLD]) == []
+    late = [user(S0 + 10 + held_replies.CLOCK_SKEW_SECONDS + 1, "費用は？"), bot(S0 + 14)]
+    assert len(held_replies.replies_while_held(late, [HOLD])) == 1
+
+
 def test_an_answer_to_a_message_received_while_held_is_counted_even_if_sent_after_the_end():
     events = [user(S0 + 50, "費用は？"), bot(S0 + 51, "費用は無料です"), user(S0 + 99), bot(S0 + 105)]
     found = held_replies.replies_while_held(events, [HOLD])
