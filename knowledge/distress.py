@@ -3,30 +3,16 @@
 only reads them, so that the kind sentence and the desks offered follow the same list."""
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Optional, Pattern, Tuple
+from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from knowledge.models import Setting
+from knowledge.patterns import setting_patterns
 from knowledge.text import normalize
 
 # The situations of roles.yml `candidates` that distress.yml leads to.
 DEBT = "debt"
 HARDSHIP = "hardship"
-
-
-@lru_cache(maxsize=8)
-def _compiled(hurts: Tuple[str, ...], debt: Tuple[str, ...]) -> Tuple[Pattern[str], Pattern[str]]:
-    return re.compile("|".join(hurts)), re.compile("|".join(debt))
-
-
-def _patterns(db: Session) -> Optional[Tuple[Pattern[str], Pattern[str]]]:
-    row = db.get(Setting, "distress")
-    if row is None:
-        return None
-    return _compiled(tuple(row.value["hurts"]), tuple(row.value["debt"]))
 
 
 def hurts(db: Session, text: str) -> bool:
@@ -36,7 +22,7 @@ def hurts(db: Session, text: str) -> bool:
 
 def trouble(db: Session, text: str) -> Optional[str]:
     """``DEBT`` or ``HARDSHIP`` when ``text`` says it hurts, else None."""
-    patterns = _patterns(db)
+    patterns = setting_patterns(db, "distress", "hurts", "debt")
     if patterns is None or text.startswith("/"):
         return None
     hurting, debt = patterns
