@@ -294,24 +294,26 @@ def line_event(user: str, text: str) -> Tuple[str, str]:
     return body, base64.b64encode(hmac.new(SECRET.encode(), body.encode(), hashlib.sha256).digest()).decode()
 
 
+async def write_line(session: aiohttp.ClientSession, url: str, user: str, text: str) -> str:
+    """``user`` writes ``text`` to the LINE channel at ``url`` (a signed webhook event); its reply token."""
+    body, signature = line_event(user, text)
+    async with session.post(f"{url}/webhooks/line/webhook", data=body,
+                            headers={"X-Line-Signature": signature}) as answer:
+        assert answer.status == 200
+    return json.loads(body)["events"][0]["replyToken"]
+
+
 def test_a_held_line_message_is_stored_and_only_a_queued_user_is_answered(store, stub):
     rasa, user = Rasa(), line_user()
     handover = store.request(user, "line")
     channel = LineInput(SECRET, TOKEN, stub.url)
 
-    async def write(session: aiohttp.ClientSession, url: str, text: str) -> str:
-        body, signature = line_event(user, text)
-        async with session.post(f"{url}/webhooks/line/webhook", data=body,
-                                headers={"X-Line-Signature": signature}) as answer:
-            assert answer.status == 200
-        return json.loads(body)["events"][0]["replyToken"]
-
     async def talk() -> List[str]:
         async with serving(channel, rasa=rasa) as (_, url), aiohttp.ClientSession() as session:
-            tokens = [await write(session, url, "まだかな")]
+            tokens = [await write_line(session, url, user, "まだかな")]
             await until(lambda: len(stored(store, handover.id)) == 1)
             store.take(handover.id, "sato", "佐藤")
-            tokens.append(await write(session, url, MARKUP))
+            tokens.append(await write_line(session, url, user, MARKUP))
             await until(lambda: len(stored(store, handover.id)) == 2)
             await asyncio.sleep(0.3)  # anything the channel would still send
             return tokens

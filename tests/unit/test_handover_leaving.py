@@ -9,7 +9,6 @@ reaches it (tests/unit/test_channel_handover.py's helpers).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Iterator, List, Tuple
 
 import aiohttp
@@ -28,13 +27,13 @@ from tests.unit.test_channel_handover import (
     SECRET,
     TOKEN,
     Rasa,
-    line_event,
     line_user,
     post,
     serving,
     stored,
     until,
     web_sender,
+    write_line,
 )
 
 ENDED = {"handover": {"state": "ended"}}
@@ -139,21 +138,14 @@ def test_a_queued_line_user_who_writes_a_cancel_word_is_told_in_the_reply_and_th
     handover = store.request(user, "line")
     channel = LineInput(SECRET, TOKEN, stub.url)
 
-    async def write(session: aiohttp.ClientSession, url: str, text: str) -> str:
-        body, signature = line_event(user, text)
-        async with session.post(f"{url}/webhooks/line/webhook", data=body,
-                                headers={"X-Line-Signature": signature}) as answer:
-            assert answer.status == 200
-        return json.loads(body)["events"][0]["replyToken"]
-
     def replies_to(token: str) -> List[Any]:
         return [c["body"]["messages"] for c in stub.sent(REPLY) if c["body"]["replyToken"] == token]
 
     async def talk() -> Tuple[str, str]:
         async with serving(channel, rasa=rasa) as (_, url), aiohttp.ClientSession() as session:
-            left = await write(session, url, "もういいです")
+            left = await write_line(session, url, user, "もういいです")
             await until(lambda: bool(replies_to(left)))
-            after = await write(session, url, "費用は？")
+            after = await write_line(session, url, user, "費用は？")
             await until(lambda: bool(replies_to(after)))
             return left, after
 
