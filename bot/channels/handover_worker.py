@@ -7,7 +7,8 @@ Every ``HANDOVER_DELIVERY_INTERVAL_SECONDS`` it
   ``unavailable`` state). Web chat users get it on their event stream (bot/channels/events.py), LINE users by the
   push below. Every process may do it: each expiry is one conditional UPDATE, so two processes never expire one
   handover twice;
-- in a process with the LINE channel, pushes staff's and system messages to LINE users (bot/channels/line_push.py);
+- in a process with the LINE channel, pushes staff's and system messages to LINE users (bot/channels/line_push.py),
+  from a thread of its own (bot/channels/push_thread.py: Rasa's busy event loop slowed every push round);
 - at most once an hour, applies retention: call-back requests done ``CALLBACK_RETENTION_DAYS`` ago and handovers
   older than ``HANDOVER_RETENTION_DAYS`` are deleted (their contacts are personal data), without a cron job.
 
@@ -27,6 +28,7 @@ from typing import Any, Optional
 from sanic import Blueprint
 
 from bot.channels import handover_link, line_push
+from bot.channels.push_thread import PushThread
 from common.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -43,18 +45,34 @@ class HandoverWorker:
         self._task: Optional[asyncio.Task] = None
         self._stopping: Optional[asyncio.Event] = None
         self._pruned_at: Optional[float] = None  # time.monotonic() of the last retention round; None: not yet
+        self._pusher: Optional[PushThread] = None
 
     def deliver_line_with(self, line_api: Any) -> None:
+        """Push to LINE users with ``line_api``'s account: from the push thread once the worker runs, and in
+        ``run_once``."""
         self.line_api = line_api
+        if self._task is not None:
+            self._start_pusher()
 
     def start(self) -> None:
-        """Start the loop in the running event loop (once; a second call does nothing)."""
+        """Start the loop in the running event loop, and the push thread when LINE is served (once; a second call
+        does nothing)."""
         if self._task is None:
             self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="handover-worker")
+        if self.line_api is not None:
+            self._start_pusher()
+
+    def _start_pusher(self) -> None:
+        if self._pusher is None:
+            self._pusher = PushThread(self.line_api, self.interval, self.name)
+            self._pusher.start()
 
     async def stop(self) -> None:
-        """End the loop: the round in progress may finish (for a while), then it is cancelled."""
+        """End the push thread and the loop: a round in progress may finish (for a while), then it is cancelled."""
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None:
+            await pusher.stop(STOP_GRACE_SECONDS)
         task, self._task = self._task, None
         if task is None:
             return
@@ -69,7 +87,7 @@ class HandoverWorker:
         assert self._stopping is not None
         while not self._stopping.is_set():
             try:
-                await self.run_once()
+                await self.housekeeping()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -80,19 +98,25 @@ class HandoverWorker:
                 pass
 
     async def run_once(self, now: Any = None) -> None:
-        """One round: time out waiting users, push to LINE users. ``now`` (for tests): the moment of both."""
+        """One whole round in the caller's loop (for tests): time out waiting users, push to LINE users, apply
+        retention. ``now``: the moment of all three."""
+        store = await self.housekeeping(now)
+        if store is not None and self.line_api is not None:
+            await line_push.deliver(store, self.line_api.api(), self.name, now)
+
+    async def housekeeping(self, now: Any = None) -> Any:
+        """Time out waiting users and apply retention (at most hourly); the store, or None without one."""
         if not handover_link.connected():
-            return
+            return None
         store = await handover_link.in_delivery_thread(handover_link.store)
         if store is None:
-            return
+            return None
         await handover_link.in_delivery_thread(store.expire_queued, now)
-        if self.line_api is not None:
-            await line_push.deliver(store, self.line_api.api(), self.name, now)
         if self._pruned_at is None or time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
             self._pruned_at = time.monotonic()
             await handover_link.in_delivery_thread(store.prune_callbacks, now)
             await handover_link.in_delivery_thread(store.prune_handovers, now)
+        return store
 
 
 def worker_of(app: Any) -> HandoverWorker:

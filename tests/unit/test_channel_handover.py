@@ -39,6 +39,7 @@ PUSH, REPLY = "/v2/bot/message/push", "/v2/bot/message/reply"
 PROGRAM = {"section": 21, "slug": "business-succession", "name": "事業承継", "desk": "窓口", "phone": "017-000-0000"}
 MARKUP = '<img src=x onerror="alert(1)"><b>太字</b>'
 UTC = timezone.utc
+BUSY_SECONDS = 2.0  # how long a test keeps the server's event loop busy
 
 
 @pytest.fixture
@@ -345,6 +346,28 @@ def staff_messages(store: HandoverStore, user: str) -> Tuple[int, List[int]]:
     text = store.add_message(handover.id, "staff", "ご相談ありがとうございます。" + MARKUP)
     card = store.add_message(handover.id, "staff", "こちらの窓口です", custom={"programs": [PROGRAM]})
     return handover.id, [text.id, card.id]
+
+
+def test_a_staff_message_reaches_line_while_the_servers_event_loop_is_busy(store, stub):
+    """Under load a Rasa process's event loop is busy predicting; pushes run on a thread of their own, so a staff
+    message does not wait for it (the old worker pushed from the busy loop: nothing went out until it was free)."""
+    user = line_user()
+    channel = LineInput(SECRET, TOKEN, stub.url)
+
+    async def busy_while_staff_write() -> Tuple[float, float]:
+        async with serving(RestInput(), channel):
+            handover = await asyncio.to_thread(store.request, user, "line")
+            await asyncio.to_thread(store.take, handover.id, "sato", "佐藤")
+            await until(lambda: [c for c in stub.sent(PUSH) if c["body"]["to"] == user])  # the connected notice
+            await asyncio.to_thread(store.add_message, handover.id, "staff", "お待たせしました")
+            started = time.monotonic()
+            time.sleep(BUSY_SECONDS)  # the loop does nothing else meanwhile, as during a long prediction
+            pushes = [c for c in stub.sent(PUSH) if c["body"]["to"] == user]
+            assert len(pushes) == 2, "the staff message was not pushed while the loop was busy"
+            return started, pushes[-1]["at"]
+
+    started, arrived = asyncio.run(busy_while_staff_write())
+    assert arrived - started < BUSY_SECONDS
 
 
 def test_the_worker_pushes_staff_messages_to_the_line_user_with_a_retry_key_each(store, stub):
