@@ -18,16 +18,20 @@ from typing import Dict, List, Optional, Pattern, Tuple
 from sqlalchemy.orm import Session
 
 from knowledge.cache import cache_key
-from knowledge.locations import find_location
+from knowledge.locations import written_names
 from knowledge.models import Setting
 from knowledge.text import normalize
 
+# What a business is or does: after a place, it says the business is there (or is being set up there).
+_BUSINESS_WORDS = (r"(?:店|会社|事業|商売|営業|経営|工場|工務店|農家|農園|飲食|居酒屋|旅館|ホテル|民宿|ペンション|企業|"
+                   r"法人|事業所|事務所|社長|蔵|メーカー|製造|加工|作って|作ってる|やって|やっと|営んで|営む|してます|"
+                   r"しています|開業|開く|開きた|始め|創業|起業|出す予定|住んで|あります|ある|本社|商店|屋|所|室|院|館|"
+                   r"業者|開発|業(?=[。、,！!？?\s]|$))")
 # After the place (and its 県/市/町…, 内, 側): it is where the business is, or where it is being set up.
-_LOCATED = (r"(?:で|にて|の|に)(?:[^。！？!?]{0,16}?)(?:店|会社|事業|商売|営業|経営|工場|工務店|農家|農園|飲食|居酒屋|"
-            r"旅館|ホテル|民宿|ペンション|企業|法人|事業所|事務所|社長|蔵|メーカー|製造|加工|作って|作ってる|やって|"
-            r"やっと|営んで|営む|してます|しています|開業|開く|開きた|始め|創業|起業|出す予定|住んで|あります|ある|本社|"
-            r"商店|屋|所|室|院|館|業者)"
-            r"|在住|出身じゃなく|(?:県|府|都|道)内の")
+_LOCATED = rf"(?:で|にて|の|に)(?:[^。！？!?]{{0,16}}?){_BUSINESS_WORDS}|在住|出身じゃなく|(?:県|府|都|道)内の"
+# The same, closer, for a town of Aomori in a message that names a place elsewhere: 「八戸で水産加工を」 makes it a
+# business here, while 「青森の人財確保の専門家派遣って大阪の会社でも」 only asks about Aomori's programs.
+_LOCATED_CLOSE = rf"(?:で|にて|の)(?:[^。！？!?、]{{0,12}}?){_BUSINESS_WORDS}"
 # A self-introduction 「大阪の雑貨卸です」「福岡市で昭和から続く酒屋です」: a short noun phrase without particles, then
 # です. Checked before the market words, since the business's own trade may be one of them (卸).
 _INTRODUCED = r"(?:の|で)[^。！？!?、,にへをがはとも]{1,14}?(?:です|でございます|を経営|経営)"
@@ -84,10 +88,21 @@ def whereabouts(db: Session, text: str) -> Optional[Whereabouts]:
                 return Whereabouts("moving_in", prefecture, name)
             if not _is_business_here(after):
                 continue
-            if find_location(db, text) is not None:
+            if _business_in_aomori(db, written):
                 return None
             return Whereabouts("elsewhere", prefecture, name)
     return None
+
+
+def _business_in_aomori(db: Session, written: str) -> bool:
+    """Whether a town of Aomori in ``written`` is named as where the business is (「八戸の水産加工です」), not only
+    as whose programs are asked about (「青森の制度を使いたい」「青森出身で」)."""
+    for name, _ in written_names(db):
+        for match in re.finditer(re.escape(name) + r"(?:県|市|町|村|区)?内?(?!側)", written):  # 「青森側の現場」: a side
+            after = written[match.end():]
+            if re.match(_INTRODUCED, after) or (not re.match(_MARKET, after) and re.match(_LOCATED_CLOSE, after)):
+                return True
+    return False
 
 
 def _is_business_here(after: str) -> bool:

@@ -41,8 +41,8 @@ def _names_of(url: str, version: str) -> Tuple[Tuple[str, Location], ...]:  # ve
     return tuple(sorted(names, key=lambda item: -len(item[0])))
 
 
-def _names(db: Session) -> Tuple[Tuple[str, Location], ...]:
-    """Every way of writing a place, longest first, so 「五所川原市」 wins over 「五所川原」; built once per data
+def written_names(db: Session) -> Tuple[Tuple[str, Location], ...]:
+    """Every way of writing a place (normalized), longest first, so 「五所川原市」 wins over 「五所川原」; built once per data
     version (every message is searched for a place)."""
     return _names_of(*cache_key(db))
 
@@ -54,7 +54,7 @@ def find_location(db: Session, text: str) -> Optional[Location]:
     """
     haystack = normalize(text)
     best: Optional[Tuple[int, int, Location]] = None
-    for name, location in _names(db):
+    for name, location in written_names(db):
         start = haystack.find(name)
         while start != -1 and haystack[start + len(name):start + len(name) + 1] == "県":
             start = haystack.find(name, start + 1)
