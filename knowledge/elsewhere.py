@@ -98,7 +98,8 @@ def _business_in_aomori(db: Session, written: str) -> bool:
     """Whether a town of Aomori in ``written`` is named as where the business is (「八戸の水産加工です」), not only
     as whose programs are asked about (「青森の制度を使いたい」「青森出身で」)."""
     for name, _ in written_names(db):
-        for match in re.finditer(re.escape(name) + r"(?:県|市|町|村|区)?内?(?!側)", written):  # 「青森側の現場」: a side
+        # 「青森側の現場」 names a side of a border, not where the business is
+        for match in re.finditer(re.escape(name) + r"(?:県|市|町|村|区)?内?(?!側)", written):
             after = written[match.end():]
             if re.match(_INTRODUCED, after) or (not re.match(_MARKET, after) and re.match(_LOCATED_CLOSE, after)):
                 return True

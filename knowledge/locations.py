@@ -42,8 +42,8 @@ def _names_of(url: str, version: str) -> Tuple[Tuple[str, Location], ...]:  # ve
 
 
 def written_names(db: Session) -> Tuple[Tuple[str, Location], ...]:
-    """Every way of writing a place (normalized), longest first, so 「五所川原市」 wins over 「五所川原」; built once per data
-    version (every message is searched for a place)."""
+    """Every way of writing a place (normalized), longest first, so 「五所川原市」 wins over 「五所川原」; built once
+    per data version (every message is searched for a place)."""
     return _names_of(*cache_key(db))
 
 
