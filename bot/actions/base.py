@@ -51,14 +51,15 @@ class AssistantAction(Action, ABC):
                     # 「秋田で居酒屋をやってますが…」: the programs are for businesses in the prefecture
                     events = unsure.answer_elsewhere(dispatcher, db, place)
                     kind: Optional[Text] = None
+                elif unsure.not_for_an_owner(db, tracker, reading):
+                    # 「勤め先の社長に後継ぎがいなくて…退職金は出るのかな」: a worker about their own job (and a
+                    # student coming home for a job is not moving here to start a business)
+                    unsure.say_out_of_scope(dispatcher, db, latest_text(tracker))
+                    events, kind = [], "fallback"
                 elif place is not None and place.kind == "moving_in":
                     # 「東京から地元に戻って店を開きたい」: the program for moving here to start a business
                     events = recommend(dispatcher, tracker, db, query.moving_in_program(db))
                     kind = "answer"
-                elif unsure.not_for_an_owner(db, tracker, reading):
-                    # 「勤め先の社長に後継ぎがいなくて…退職金は出るのかな」: a worker about their own job
-                    unsure.say_out_of_scope(dispatcher, db, latest_text(tracker))
-                    events, kind = [], "fallback"
                 elif not reading.sure:
                     events = unsure.respond(dispatcher, tracker, db, reading)
                     unsure.offer_a_person_when_unclear_twice(dispatcher, tracker)

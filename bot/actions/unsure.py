@@ -71,10 +71,11 @@ def not_for_an_owner(db, tracker: Tracker, reading: Reading) -> bool:
     ``job_seekers``). Typed messages only: a button is a choice already made; follow-up questions keep their
     program."""
     intent = reading.intent
-    if not (is_program_intent(intent) or intent in NEED_WORDS) or not understanding.place_may_decide(
-            tracker.latest_message):
-        return False
-    slug = slug_of_intent(intent)
+    read_a_program = is_program_intent(intent) or intent in NEED_WORDS
+    if not (read_a_program or reading.candidates) or not understanding.place_may_decide(tracker.latest_message):
+        return False  # nothing read in the guide: the out-of-scope answer is honest already
+    # the program that would be recommended, or the first one that would be offered
+    slug = slug_of_intent(intent) if read_a_program else reading.candidates[0]
     program = query.program(db, slug) if slug is not None else None
     if program is not None and program.section in query.job_seeker_sections(db):
         return False
