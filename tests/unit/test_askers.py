@@ -44,6 +44,7 @@ def test_a_program_topic_in_someone_elses_voice_gets_the_honest_answer(db, text,
     ("高校生です。将来は地元で自分の店を持ちたい", "program_startup_support", 6),
     ("建設業に就職したいです", "program_construction_jobs", 15),
     ("後継ぎがいない", "program_business_succession", 21),
+    ("事業承継の相談をしたいので、担当の方からご連絡ください", "program_business_succession", 21),
 ])
 def test_an_owners_words_and_a_job_seekers_program_keep_their_answer(db, text, intent, section):
     result = run(ActionRecommendProgram(), text, intent)
