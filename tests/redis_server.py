@@ -26,6 +26,22 @@ def answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+INSTALL = Path(__file__).resolve().parents[1] / "scripts" / "prod" / "install.sh"
+
+
+def installed_server() -> str:
+    """Debian's redis-server, installed first when missing (scripts/prod/install.sh, idempotent): whichever test needs
+    Redis first installs it, so no test depends on the production tests having run before it."""
+    if shutil.which("redis-server") is None:
+        install = subprocess.run(["bash", str(INSTALL)], capture_output=True, text=True)
+        if install.returncode != 0:
+            raise RuntimeError(f"redis-server could not be installed: {install.stderr[-2000:]}")
+    server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(server).exists():
+        raise RuntimeError("redis-server is not installed (bash scripts/prod/install.sh)")
+    return server
+
+
 class RedisServer:
     def __init__(self, workdir: Path, port: int = PORT) -> None:
         self.workdir, self.port = workdir, port
@@ -38,9 +54,7 @@ class RedisServer:
                 "LOCK_REDIS_PASSWORD": PASSWORD, "LOCK_REDIS_DB": str(DB)}
 
     def start(self) -> None:
-        server = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not Path(server).exists():
-            raise RuntimeError("redis-server is not installed (bash scripts/prod/install.sh)")
+        server = installed_server()
         if answers(self.port):
             raise RuntimeError(f"port {self.port} is already in use (set TEST_REDIS_PORT)")
         log = (self.workdir / "redis.log").open("a")
