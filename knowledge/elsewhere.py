@@ -100,16 +100,16 @@ def _business_in_aomori(db: Session, written: str) -> bool:
     for name, _ in written_names(db):
         # 「青森側の現場」 names a side of a border, not where the business is
         for match in re.finditer(re.escape(name) + r"(?:県|市|町|村|区)?内?(?!側)", written):
-            after = written[match.end():]
-            if re.match(_INTRODUCED, after) or (not re.match(_MARKET, after) and re.match(_LOCATED_CLOSE, after)):
+            if _is_business_here(written[match.end():], located=_LOCATED_CLOSE):
                 return True
     return False
 
 
-def _is_business_here(after: str) -> bool:
-    """Whether the words after a place say the business is there (not that it sells or buys there)."""
+def _is_business_here(after: str, located: str = _LOCATED) -> bool:
+    """Whether the words after a place say the business is there (not that it sells or buys there); ``located``:
+    how far from the place the business's words may be."""
     if re.match(_INTRODUCED, after):
         return True
     if re.match(_MARKET, after):
         return False
-    return re.match(_LOCATED, after) is not None
+    return re.match(located, after) is not None

@@ -15,6 +15,8 @@ from typing import Dict, Optional
 
 import pytest
 
+from tests.stack_packages import installed
+
 PORT = int(os.environ.get("TEST_REDIS_PORT", "6391"))
 PASSWORD = "test-redis-password"
 DB = 1  # as production (scripts/prod/env.sh LOCK_REDIS_DB): not the default database
@@ -26,16 +28,10 @@ def answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-INSTALL = Path(__file__).resolve().parents[1] / "scripts" / "prod" / "install.sh"
-
-
 def installed_server() -> str:
-    """Debian's redis-server, installed first when missing (scripts/prod/install.sh, idempotent): whichever test needs
-    Redis first installs it, so no test depends on the production tests having run before it."""
+    """Debian's redis-server, installed first when missing (tests/stack_packages.py)."""
     if shutil.which("redis-server") is None:
-        install = subprocess.run(["bash", str(INSTALL)], capture_output=True, text=True)
-        if install.returncode != 0:
-            raise RuntimeError(f"redis-server could not be installed: {install.stderr[-2000:]}")
+        installed()
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(server).exists():
         raise RuntimeError("redis-server is not installed (bash scripts/prod/install.sh)")

@@ -23,6 +23,7 @@ import requests
 
 from eval import servers
 from tests import clocked, held_replies
+from tests.stack_packages import installed
 
 ROOT = Path(__file__).resolve().parents[2]
 CTL = ROOT / "scripts" / "prod" / "ctl.sh"
@@ -86,12 +87,6 @@ class Stack:
             if log.exists():
                 parts.append(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
         return "\n".join(parts)
-
-
-def installed() -> None:
-    """The stack's Debian packages (scripts/prod/install.sh: idempotent)."""
-    install = subprocess.run(["bash", str(ROOT / "scripts" / "prod" / "install.sh")], capture_output=True, text=True)
-    assert install.returncode == 0, install.stderr[-3000:]
 
 
 def run_directory() -> Path:
